@@ -1,0 +1,100 @@
+"""Lesson building blocks shared by the module pages: header, TL;DR, goals, section checklist, takeaways."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import progress
+from core.store import StoreError
+from core.ui.shell import PageContext, show_store_error
+
+
+def _toggle(ctx: PageContext, page_id: str, section_id: str, key: str) -> None:
+    try:
+        ctx.store.set_section_done(ctx.learner.id, page_id, section_id, bool(st.session_state[key]))
+    except StoreError as exc:
+        st.session_state["_save_error"] = str(exc)
+
+
+def done_checkbox(ctx: PageContext, page_id: str, section_id: str, label: str, help: str | None = None) -> bool:
+    """A checkbox that stores 'I finished this' for the learner (saved on click, survives restarts)."""
+    key = f"done::{page_id}::{section_id}"
+    is_done = section_id in ctx.done.get(page_id, set())
+    return st.checkbox(label, value=is_done, key=key, help=help, on_change=_toggle,
+                       args=(ctx, page_id, section_id, key))
+
+
+def save_errors() -> None:
+    message = st.session_state.pop("_save_error", None)
+    if message:
+        show_store_error(StoreError(message))
+
+
+def path_banner(ctx: PageContext) -> None:
+    path, page_id = ctx.path, ctx.page.id
+    if path is None:
+        st.caption("Pick a learning path on Home to see where this page fits.")
+    elif not ctx.on_path(page_id):
+        st.caption(f"Not on your path ({path.key}: {path.name}). You are welcome to read it anyway.")
+    else:
+        note = path.notes.get(page_id)
+        only = path.sections.get(page_id)
+        if only:
+            note = (note + " " if note else "") + f"On this path, sections {', '.join(only)} are enough."
+        st.caption(f"★ On your path ({path.key}: {path.name})." + (f" {note}" if note else ""))
+
+
+def module_header(ctx: PageContext) -> None:
+    module = ctx.module
+    save_errors()
+    st.title(f"Module {module.number} · {module.title}")
+    path_banner(ctx)
+    step = progress.step_progress(ctx.course, ctx.done, module.id, ctx.learner.path)
+    st.progress(step.share, text=f"{step.done} of {step.required} sections done · about {module.minutes} min")
+    st.subheader("The 5-minute TL;DR")
+    st.markdown(module.tldr)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Learning goals**")
+        st.markdown("\n".join(f"- {g}" for g in module.goals))
+    with right, st.expander("Explain it to a colleague", icon=":material/forum:", expanded=True):
+        st.markdown(module.stakeholder)
+
+
+def section_checklist(ctx: PageContext) -> None:
+    module = ctx.module
+    required = set(progress.required_sections(ctx.course, module.id, ctx.learner.path))
+    st.subheader("Sections")
+    for section in module.sections:
+        optional = "" if section.id in required else " · optional on your path"
+        done_checkbox(ctx, module.id, section.id, f"**{section.id} {section.title}** · {section.minutes} min{optional}",
+                      help="Tick when you have worked through this section; it is saved for you.")
+        if section.summary:
+            st.caption(section.summary)
+
+
+def still_to_come(items: tuple[str, ...] | list[str]) -> None:
+    """Say plainly which planned interactive elements are not built yet (nothing is faked in their place)."""
+    if not items:
+        return
+    st.info("**Interactive elements still to come on this page.** The following are planned and not built yet; "
+            "nothing here is simulated in their place:\n" + "\n".join(f"- {item}" for item in items),
+            icon=":material/construction:")
+
+
+def page_header(ctx: PageContext) -> None:
+    """Title, path banner, summary and a 'done' tick for a page that is not a module."""
+    save_errors()
+    page = ctx.page
+    st.title(page.title + (f" (Appendix {page.appendix})" if page.appendix else ""))
+    path_banner(ctx)
+    if page.summary:
+        st.markdown(page.summary)
+    done_checkbox(ctx, page.id, progress.PAGE_SECTION, "I have worked through this page",
+                  help="Saved for you; counts towards your path when this page is on it.")
+
+
+def takeaways(ctx: PageContext) -> None:
+    module = ctx.module
+    st.subheader("Key takeaways")
+    st.markdown("\n".join(f"{i}. {t}" for i, t in enumerate(module.takeaways, 1)))

@@ -1,0 +1,157 @@
+"""`course_page(page_id)`: the one call every page (Home too) starts with.
+
+It sets the page up, resolves the learner (or asks who they are and stops), draws the path-aware sidebar and
+returns a PageContext. Because every script calls it first, a deep link that Streamlit serves in legacy
+`pages/` mode on a cold start still goes through the same gate (FIELD-NOTES, "Routing").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core import identity, progress
+from core.curriculum import Course, LearningPath, Module, Page
+from core.store import LearnerRecord, Store, StoreError
+from core.ui import state
+
+STATUS_ICON = {"done": ":material/check_circle:", "started": ":material/timelapse:"}
+
+
+@dataclass
+class PageContext:
+    course: Course
+    page: Page
+    store: Store
+    learner: LearnerRecord
+    done: progress.Done
+
+    @property
+    def module(self) -> Module:
+        if self.page.module is None:
+            raise TypeError(f"Page {self.page.id!r} is not a module page.")
+        return self.page.module
+
+    @property
+    def path(self) -> LearningPath | None:
+        return self.course.paths.get(self.learner.path or "")
+
+    def on_path(self, page_id: str) -> bool:
+        return self.path is None or page_id in self.path.steps
+
+    def refresh(self) -> None:
+        """Re-read this learner's record and progress after a write."""
+        self.learner = self.store.learner(self.learner.id) or self.learner
+        self.done = self.store.completed_sections(self.learner.id)
+
+
+def course_page(page_id: str) -> PageContext:
+    course = state.get_course()
+    page = course.page(page_id)
+    st.set_page_config(page_title=f"{page.title} · RNN Course", page_icon=page.icon, layout="wide")
+    try:
+        db = state.get_store()
+        learner = state.resolve_learner(db)
+        if learner is None:
+            _sign_in_form(db, course, page)
+            st.stop()
+        ctx = PageContext(course, page, db, learner, db.completed_sections(learner.id))
+    except StoreError as exc:
+        st.error(f"**The course cannot reach its database.** {exc}", icon=":material/database:")
+        st.stop()
+    _sidebar(ctx)
+    code = st.session_state.pop("_show_resume_code", None)
+    if code:
+        st.success("Welcome! This browser will remember you. To continue on another device or browser, keep "
+                   "this resume code (also on the *My cohort & data* page while you are signed in):",
+                   icon=":material/key:")
+        st.code(code, language=None)
+    return ctx
+
+
+def show_store_error(exc: StoreError) -> None:
+    st.error(f"**That could not be saved.** {exc}", icon=":material/database:")
+
+
+def _sign_in_form(db: Store, course: Course, page: Page) -> None:
+    st.title(course.title)
+    st.caption(course.subtitle)
+    if page.id != "home":
+        st.info(f"You opened **{page.heading}**. Say who you are first so the course can keep your progress; "
+                "you will stay on this page.", icon=":material/login:")
+    error = st.session_state.pop("_resume_error", None)
+    if error:
+        st.warning(error)
+    new, resume = st.tabs(["I'm new here", "I have a resume code"])
+    with new, st.form("sign-in"):
+        name = st.text_input("Display name", max_chars=identity.NAME_MAX, placeholder="e.g. Ada")
+        cohort = st.text_input("Cohort code (optional)", max_chars=identity.COHORT_MAX,
+                               help="Your instructor gives you one if you are part of a cohort.")
+        if st.form_submit_button("Start learning", type="primary"):
+            try:
+                _, token = db.create_learner(name, cohort)
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                state.sign_in(token)
+                st.session_state["_show_resume_code"] = token
+                st.rerun()
+    with resume, st.form("resume"):
+        code = st.text_input("Resume code", max_chars=64, type="password")
+        if st.form_submit_button("Resume"):
+            if db.find_learner(code.strip()):
+                state.sign_in(code.strip())
+                st.rerun()
+            st.error("That resume code is not known on this server.")
+    st.caption("Your display name and progress are stored on this course server only, to keep your place "
+               "(and, in a cohort, to show your instructor your progress). No password, no e-mail.")
+
+
+def _link(page: Page, step: progress.StepProgress | None, suffix: str = "") -> None:
+    icon = STATUS_ICON.get(step.status, page.icon) if step else page.icon
+    st.page_link(page.file, label=page.label + suffix, icon=icon)
+
+
+def _sidebar(ctx: PageContext) -> None:
+    course, path = ctx.course, ctx.path
+    key = path.key if path else None
+
+    def step(page_id: str) -> progress.StepProgress:
+        return progress.step_progress(course, ctx.done, page_id, key)
+
+    with st.sidebar:
+        cohort = f" · cohort {identity.escape_markdown(ctx.learner.cohort_code)}" if ctx.learner.cohort_code else ""
+        st.markdown(f"**{identity.escape_markdown(ctx.learner.display_name)}**{cohort}")
+        if path:
+            share = progress.path_share(course, ctx.done, path.key)
+            st.caption(f"Path {path.key}: {path.name} · {share:.0%} done")
+            nxt = progress.next_step(course, ctx.done, path.key)
+            if nxt:
+                st.page_link(course.pages[nxt].file, label=f"Next step: {course.pages[nxt].label}",
+                             icon=":material/arrow_forward:")
+        else:
+            st.caption("No learning path chosen yet: pick one on Home.")
+        _link(course.pages["home"], None)
+
+        st.markdown("**Modules**" + (" · your path first" if path else ""))
+        modules = list(course.modules)
+        on = [m for m in path.modules] if path else modules
+        for module_id in on:
+            _link(course.pages[module_id], step(module_id), " ★" if path else "")
+        off = [m for m in modules if m not in on]
+        if off:
+            with st.expander("Not on your path", expanded=ctx.page.id in off):
+                for module_id in off:
+                    _link(course.pages[module_id], step(module_id), " · not on your path")
+
+        for group in ("Practice", "Reference", "Cohort"):
+            st.markdown(f"**{group}**")
+            for page in (p for p in course.pages.values() if p.group == group):
+                on_path = path is not None and page.id in path.extras
+                _link(page, step(page.id) if on_path else None, " ★" if on_path else "")
+
+        st.divider()
+        if st.button("Sign out", icon=":material/logout:", key="sign-out"):
+            state.sign_out()
+            st.rerun()

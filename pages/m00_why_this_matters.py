@@ -1,0 +1,9 @@
+"""Module 0: why RNNs still matter. The lesson outline; interactive elements arrive in later releases."""
+
+from core.ui import lesson, shell
+
+ctx = shell.course_page("m00")
+lesson.module_header(ctx)
+lesson.section_checklist(ctx)
+lesson.still_to_come(ctx.module.interactive)
+lesson.takeaways(ctx)

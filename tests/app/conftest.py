@@ -1,0 +1,43 @@
+"""AppTest helpers: each test gets its own SQLite database and a signed-in learner."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import store
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 60
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'course.db'}"
+    monkeypatch.setenv(store.URL_ENV, url)
+    return url
+
+
+@pytest.fixture
+def db(db_url):
+    s = store.open_store(db_url)
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def learner(db):
+    record, token = db.create_learner("Ada")
+    return record, token
+
+
+def open_page(page_file: str, token: str | None = None, **query) -> AppTest:
+    """Run Home.py, then switch to `page_file` as a learner following a link would."""
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=TIMEOUT)
+    if token:
+        at.query_params["resume"] = token
+    for key, value in query.items():
+        at.query_params[key] = value
+    if page_file != "Home.py":
+        at.switch_page(page_file)
+    return at.run()

@@ -1,0 +1,161 @@
+import sqlite3
+import threading
+
+import pytest
+
+from core import store
+from core.store import StoreError
+
+
+def test_progress_survives_restart(tmp_path):
+    url = f"sqlite:///{tmp_path / 'course.db'}"
+    first = store.open_store(url)
+    learner, token = first.create_learner("Ada", "spring-26")
+    first.set_path(learner.id, "C")
+    first.set_section_done(learner.id, "m04", "4.1")
+    first.record_quiz_score(learner.id, "m01", 4, 5)
+    first.engine.dispose()
+
+    second = store.open_store(url)  # a new process would do exactly this
+    again = second.find_learner(token)
+    assert again is not None and again.id == learner.id
+    assert again.path == "C" and again.cohort_code == "SPRING-26"
+    assert second.completed_sections(learner.id) == {"m04": {"4.1"}}
+    assert second.best_quiz_scores(learner.id) == {"m01": pytest.approx(0.8)}
+
+
+def test_two_learners_never_see_each_others_data(db):
+    ada, ada_token = db.create_learner("Ada")
+    bob, bob_token = db.create_learner("Ada")  # same display name, different learner
+    db.set_section_done(ada.id, "m02", "2.1")
+    db.record_quiz_score(ada.id, "m02", 5, 5)
+    db.set_path(ada.id, "B")
+    assert ada.id != bob.id and ada_token != bob_token
+    assert db.find_learner(bob_token).id == bob.id
+    assert db.completed_sections(bob.id) == {}
+    assert db.best_quiz_scores(bob.id) == {}
+    assert db.learner(bob.id).path is None
+    exported = db.export_learner(bob.id)
+    assert exported["sections_completed"] == [] and exported["quiz_scores"] == []
+
+
+def test_only_the_token_hash_is_stored(db, tmp_path):
+    _, token = db.create_learner("Ada")
+    rows = sqlite3.connect(tmp_path / "course.db").execute("select token_hash from learners").fetchall()
+    assert rows and all(token not in r[0] for r in rows)
+
+
+def test_unknown_or_malformed_tokens_find_nobody(db):
+    db.create_learner("Ada")
+    for bad in (None, "", "x", "' OR 1=1 --", "A" * 500, "a" * 24):
+        assert db.find_learner(bad) is None
+
+
+def test_marking_a_section_twice_and_unmarking(db):
+    ada, _ = db.create_learner("Ada")
+    db.set_section_done(ada.id, "m01", "1.1")
+    db.set_section_done(ada.id, "m01", "1.1")
+    assert db.completed_sections(ada.id) == {"m01": {"1.1"}}
+    db.set_section_done(ada.id, "m01", "1.1", done=False)
+    assert db.completed_sections(ada.id) == {}
+
+
+def test_delete_learner_removes_everything(db):
+    ada, token = db.create_learner("Ada")
+    db.set_section_done(ada.id, "m01", "1.1")
+    db.record_quiz_score(ada.id, "m01", 1, 5)
+    db.delete_learner(ada.id)
+    assert db.find_learner(token) is None
+    assert db.completed_sections(ada.id) == {} and db.best_quiz_scores(ada.id) == {}
+
+
+def test_quiz_score_out_of_range_is_rejected(db):
+    ada, _ = db.create_learner("Ada")
+    with pytest.raises(ValueError):
+        db.record_quiz_score(ada.id, "m01", 6, 5)
+
+
+def test_cohort_size_counts_only(db):
+    db.create_learner("A", "X-1")
+    db.create_learner("B", "x-1")
+    db.create_learner("C")
+    assert db.cohort_size("X-1") == 2
+
+
+def test_concurrent_writers_lose_nothing(db):
+    learners = [db.create_learner(f"L{i}")[0] for i in range(8)]
+    errors = []
+
+    def work(learner):
+        try:
+            for k in range(10):
+                db.set_section_done(learner.id, "m02", f"2.{k}")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(lr,)) for lr in learners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(len(db.completed_sections(lr.id)["m02"]) == 10 for lr in learners)
+
+
+def test_corrupted_database_is_reported_not_overwritten(tmp_path):
+    path = tmp_path / "course.db"
+    junk = b"this is not a database\n" * 100
+    path.write_bytes(junk)
+    with pytest.raises(StoreError, match="not an SQLite database"):
+        store.open_store(f"sqlite:///{path}")
+    assert path.read_bytes() == junk
+
+
+def test_damaged_sqlite_file_is_reported_not_overwritten(tmp_path):
+    path = tmp_path / "course.db"
+    path.write_bytes(store.SQLITE_MAGIC + b"\xff" * 4000)
+    before = path.read_bytes()
+    with pytest.raises(StoreError):
+        store.open_store(f"sqlite:///{path}")
+    assert path.read_bytes() == before
+
+
+def test_unwritable_location_gives_a_clear_error(tmp_path, monkeypatch):
+    # Root (as in CI) may write anywhere, so simulate the permission check the OS would answer.
+    monkeypatch.setattr(store.os, "access", lambda path, mode: False)
+    with pytest.raises(StoreError, match="not writable"):
+        store.open_store(f"sqlite:///{tmp_path / 'course.db'}")
+    (tmp_path / "existing.db").write_bytes(b"")
+    with pytest.raises(StoreError, match="read-only"):
+        store.open_store(f"sqlite:///{tmp_path / 'existing.db'}")
+
+
+def test_missing_location_that_cannot_be_created_gives_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(StoreError, match="Cannot create the folder"):
+        store.open_store(f"sqlite:///{blocker / 'sub' / 'course.db'}")
+
+
+def test_a_folder_in_place_of_the_database_is_reported(tmp_path):
+    (tmp_path / "course.db").mkdir()
+    with pytest.raises(StoreError, match="is a folder"):
+        store.open_store(f"sqlite:///{tmp_path / 'course.db'}")
+
+
+def test_bad_url_is_reported():
+    with pytest.raises(StoreError):
+        store.open_store("not a url at all")
+
+
+def test_url_resolution_order():
+    env = {store.URL_ENV: "sqlite:///from-env.db"}
+    assert store.resolve_url("sqlite:///from-secrets.db", env) == "sqlite:///from-secrets.db"
+    assert store.resolve_url(None, env) == "sqlite:///from-env.db"
+    assert store.resolve_url(None, {}).startswith("sqlite:///") and store.resolve_url(None, {}).endswith("course.db")
+
+
+def test_schema_creation_is_idempotent(tmp_path):
+    url = f"sqlite:///{tmp_path / 'course.db'}"
+    for _ in range(3):
+        store.open_store(url).engine.dispose()
