@@ -9,3 +9,4 @@ lesson.still_to_come([
     'Python/NumPy readiness quiz (5 questions, auto-graded)',
     'Recommendation: ready, mini-refresher or full foundation, with the refreshers',
 ])
+lesson.next_step(ctx)

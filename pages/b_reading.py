@@ -7,3 +7,4 @@ lesson.page_header(ctx)
 lesson.still_to_come([
     'Annotated reading list (foundational papers, attention and memory, modern extensions, code)',
 ])
+lesson.next_step(ctx)

@@ -20,3 +20,4 @@ for term in found:
         if module:
             st.page_link(ctx.course.pages[module.id].file, label=f"Introduced in module {module.label}",
                          icon=":material/school:")
+lesson.next_step(ctx)

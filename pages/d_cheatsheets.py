@@ -9,3 +9,4 @@ lesson.still_to_come([
     'Hyperparameter starting points',
     'Temperature guide',
 ])
+lesson.next_step(ctx)

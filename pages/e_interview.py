@@ -8,3 +8,4 @@ lesson.still_to_come([
     'Common interview questions with model answers',
     'Portfolio project talking points',
 ])
+lesson.next_step(ctx)

@@ -9,3 +9,4 @@ lesson.still_to_come([
     'Code templates per implementation track',
     'Anki flashcard deck export',
 ])
+lesson.next_step(ctx)

@@ -38,3 +38,4 @@ else:
 lesson.section_checklist(ctx)
 lesson.still_to_come(ctx.module.interactive)
 lesson.takeaways(ctx)
+lesson.next_step(ctx)

@@ -73,8 +73,15 @@ def section_checklist(ctx: PageContext) -> None:
             st.caption(section.summary)
 
 
-def still_to_come(items: tuple[str, ...] | list[str]) -> None:
-    """Say plainly which planned interactive elements are not built yet (nothing is faked in their place)."""
+def still_to_come(planned: tuple[str, ...] | list[str], built: tuple[str, ...] = ()) -> None:
+    """Say plainly which planned interactive elements are not built yet (nothing is faked in their place).
+
+    `built` names the planned elements the page already provides; every name must be one of `planned`.
+    """
+    unknown = set(built) - set(planned)
+    if unknown:
+        raise ValueError(f"Not in the planned list (check assets/course.yaml): {sorted(unknown)}")
+    items = [item for item in planned if item not in built]
     if not items:
         return
     st.info("**Interactive elements still to come on this page.** The following are planned and not built yet; "
@@ -98,3 +105,19 @@ def takeaways(ctx: PageContext) -> None:
     module = ctx.module
     st.subheader("Key takeaways")
     st.markdown("\n".join(f"{i}. {t}" for i, t in enumerate(module.takeaways, 1)))
+
+
+def next_step(ctx: PageContext) -> None:
+    """Close a page with where to go next on the learner's path."""
+    if ctx.path is None:
+        st.page_link(ctx.course.pages["home"].file, label="Choose a learning path on Home", icon=":material/route:")
+        return
+    nxt = progress.next_step(ctx.course, ctx.done, ctx.path.key)
+    st.divider()
+    if nxt is None:
+        st.success(f"You have finished path {ctx.path.key}. Well done!")
+    elif nxt == ctx.page.id:
+        st.caption("Tick this page's sections as you finish them; the next step on your path appears here.")
+    else:
+        target = ctx.course.pages[nxt]
+        st.page_link(target.file, label=f"Next step on your path: {target.heading}", icon=":material/arrow_forward:")
