@@ -1,4 +1,3 @@
-import sqlite3
 import threading
 
 import pytest
@@ -7,16 +6,15 @@ from core import store
 from core.store import StoreError
 
 
-def test_progress_survives_restart(tmp_path):
-    url = f"sqlite:///{tmp_path / 'course.db'}"
-    first = store.open_store(url)
+def test_progress_survives_restart(db_url):
+    first = store.open_store(db_url)
     learner, token = first.create_learner("Ada", "spring-26")
     first.set_path(learner.id, "C")
     first.set_section_done(learner.id, "m04", "4.1")
     first.record_quiz_score(learner.id, "m01", 4, 5)
     first.engine.dispose()
 
-    second = store.open_store(url)  # a new process would do exactly this
+    second = store.open_store(db_url)  # a new process would do exactly this
     again = second.find_learner(token)
     assert again is not None and again.id == learner.id
     assert again.path == "C" and again.cohort_code == "SPRING-26"
@@ -39,10 +37,11 @@ def test_two_learners_never_see_each_others_data(db):
     assert exported["sections_completed"] == [] and exported["quiz_scores"] == []
 
 
-def test_only_the_token_hash_is_stored(db, tmp_path):
+def test_only_the_token_hash_is_stored(db):
     _, token = db.create_learner("Ada")
-    rows = sqlite3.connect(tmp_path / "course.db").execute("select token_hash from learners").fetchall()
-    assert rows and all(token not in r[0] for r in rows)
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql("select token_hash, display_name from learners").fetchall()
+    assert rows and all(token not in " ".join(r) for r in rows)
 
 
 def test_unknown_or_malformed_tokens_find_nobody(db):
@@ -82,14 +81,17 @@ def test_cohort_size_counts_only(db):
     assert db.cohort_size("X-1") == 2
 
 
-def test_concurrent_writers_lose_nothing(db):
-    learners = [db.create_learner(f"L{i}")[0] for i in range(8)]
+def test_fifty_concurrent_writers_lose_nothing(db):
+    learners = [db.create_learner(f"L{i}")[0] for i in range(50)]
     errors = []
+    start = threading.Barrier(len(learners))
 
     def work(learner):
         try:
+            start.wait()
             for k in range(10):
                 db.set_section_done(learner.id, "m02", f"2.{k}")
+                db.record_quiz_score(learner.id, "m02", k % 6, 5)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -100,6 +102,7 @@ def test_concurrent_writers_lose_nothing(db):
         t.join()
     assert not errors
     assert all(len(db.completed_sections(lr.id)["m02"]) == 10 for lr in learners)
+    assert all(db.best_quiz_scores(lr.id) == {"m02": 1.0} for lr in learners)
 
 
 def test_corrupted_database_is_reported_not_overwritten(tmp_path):
