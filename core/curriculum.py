@@ -38,7 +38,9 @@ PAGE_FILES: dict[str, tuple[str, str, str]] = {
     "cheatsheets": ("Reference", "pages/d_cheatsheets.py", ":material/description:"),
     "resources": ("Reference", "pages/f_resources.py", ":material/download:"),
     "cohort": ("Cohort", "pages/cohort.py", ":material/group:"),
+    "instructor": ("Cohort", "pages/instructor.py", ":material/monitoring:"),
 }
+INSTRUCTOR_PAGES = frozenset({"instructor"})
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,10 @@ class Page:
     minutes: int = 0
     appendix: str | None = None
     module: Module | None = None
+
+    @property
+    def instructor_only(self) -> bool:
+        return self.id in INSTRUCTOR_PAGES
 
     @property
     def heading(self) -> str:
@@ -172,6 +178,8 @@ def parse_course(data: dict) -> Course:
             pages[page_id] = Page(page_id, "Home", group, file, icon, data.get("subtitle", ""))
         elif page_id == "cohort":
             pages[page_id] = Page(page_id, "My cohort & data", group, file, icon)
+        elif page_id == "instructor":
+            pages[page_id] = Page(page_id, "Instructor dashboard", group, file, icon)
         else:
             raise ValueError(f"course.yaml has no content for page {page_id!r}")
     paths = {

@@ -102,3 +102,17 @@ def all_paths(course: Course, done: Done) -> list[dict]:
          "hours": course.path_minutes(key) / 60}
         for key, path in course.paths.items()
     ]
+
+
+def cohort_table(course: Course, learners: list, done_by_learner: dict[int, Done]) -> list[dict]:
+    """One row per learner: path, share of their path done, next step, and share done per module."""
+    rows = []
+    for learner in learners:
+        done = done_by_learner.get(learner.id, {})
+        row = {"learner": learner.display_name, "cohort": learner.cohort_code or "", "path": learner.path or "",
+               "path_done": path_share(course, done, learner.path) if learner.path in course.paths else None,
+               "next_step": next_step(course, done, learner.path) or ""}
+        for module in course.modules.values():
+            row[f"M{module.number}"] = step_progress(course, done, module.id, learner.path).share
+        rows.append(row)
+    return rows

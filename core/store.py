@@ -79,6 +79,14 @@ class QuizScore(Base):
     taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class LearnerLogin(Base):
+    """A single-sign-on account (hashed issuer + subject) linked to its learner."""
+
+    __tablename__ = "learner_logins"
+    subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+
+
 @dataclass(frozen=True)
 class LearnerRecord:
     id: int
@@ -201,6 +209,50 @@ class Store:
             return _record(row), token
 
     @_db_errors
+    def learner_for_login(self, subject: str, display_name: str) -> LearnerRecord:
+        """The learner behind a signed-in account, created (with a random, never-shown token) on first login."""
+        key = identity.token_hash(subject)
+        with self._tx() as s:
+            link = s.get(LearnerLogin, key)
+            if link is not None and (row := s.get(Learner, link.learner_id)) is not None:
+                return _record(row)
+            row = Learner(token_hash=identity.token_hash(identity.new_token()),
+                          display_name=identity.clean_display_name(display_name), cohort_code=None,
+                          created_at=_now())
+            s.add(row)
+            s.flush()
+            if link is None:
+                s.add(LearnerLogin(subject_hash=key, learner_id=row.id))
+            else:
+                link.learner_id = row.id
+            return _record(row)
+
+    @_db_errors
+    def cohort_overview(self, cohort_code: str | None = None) -> tuple[list[LearnerRecord], dict[int, dict[str, set[str]]]]:
+        """INSTRUCTOR ONLY (pages guard it): every learner (of one cohort, or all) and their completed sections."""
+        with self._tx() as s:
+            query = select(Learner).order_by(Learner.created_at)
+            if cohort_code:
+                query = query.where(Learner.cohort_code == cohort_code)
+            learners = [_record(r) for r in s.scalars(query)]
+            ids = [r.id for r in learners]
+            done: dict[int, dict[str, set[str]]] = {i: {} for i in ids}
+            if ids:
+                rows = s.execute(
+                    select(SectionProgress.learner_id, SectionProgress.module_id, SectionProgress.section_id)
+                    .where(SectionProgress.learner_id.in_(ids))
+                )
+                for learner_id, module_id, section_id in rows:
+                    done[learner_id].setdefault(module_id, set()).add(section_id)
+            return learners, done
+
+    @_db_errors
+    def cohort_codes(self) -> list[str]:
+        """INSTRUCTOR ONLY: the cohort codes in use."""
+        with self._tx() as s:
+            return [c for c in s.scalars(select(Learner.cohort_code).distinct()) if c]
+
+    @_db_errors
     def find_learner(self, token: str | None) -> LearnerRecord | None:
         if not identity.looks_like_token(token):
             return None
@@ -317,6 +369,7 @@ class Store:
     @_db_errors
     def delete_learner(self, learner_id: int) -> None:
         with self._tx() as s:
+            s.execute(delete(LearnerLogin).where(LearnerLogin.learner_id == learner_id))
             s.execute(delete(SectionProgress).where(SectionProgress.learner_id == learner_id))
             s.execute(delete(QuizScore).where(QuizScore.learner_id == learner_id))
             s.execute(delete(Learner).where(Learner.id == learner_id))

@@ -162,3 +162,26 @@ def test_schema_creation_is_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'course.db'}"
     for _ in range(3):
         store.open_store(url).engine.dispose()
+
+
+def test_a_login_maps_to_one_learner_across_restarts(db_url):
+    first = store.open_store(db_url)
+    ada = first.learner_for_login("sso|ada", "Ada")
+    assert first.learner_for_login("sso|ada", "Ada renamed").id == ada.id
+    first.engine.dispose()
+    second = store.open_store(db_url)
+    assert second.learner_for_login("sso|ada", "Ada").id == ada.id
+    assert second.learner_for_login("sso|bob", "Bob").id != ada.id
+    second.delete_learner(ada.id)
+    assert second.learner_for_login("sso|ada", "Ada").id != ada.id  # a fresh learner after deletion
+    second.engine.dispose()
+
+
+def test_cohort_overview_filters_by_cohort(db):
+    a, _ = db.create_learner("A", "T-1")
+    b, _ = db.create_learner("B", "T-2")
+    db.set_section_done(a.id, "m01", "1.1")
+    learners, done = db.cohort_overview("T-1")
+    assert [lr.id for lr in learners] == [a.id] and done == {a.id: {"m01": {"1.1"}}}
+    assert sorted(db.cohort_codes()) == ["T-1", "T-2"]
+    assert len(db.cohort_overview()[0]) == 2 and b.id in db.cohort_overview()[1]

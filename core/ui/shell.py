@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import identity, progress
+from core import access, identity, progress
 from core.curriculum import Course, LearningPath, Module, Page
 from core.store import LearnerRecord, Store, StoreError
 from core.ui import state
@@ -26,6 +26,7 @@ class PageContext:
     store: Store
     learner: LearnerRecord
     done: progress.Done
+    instructor: bool = False
 
     @property
     def module(self) -> Module:
@@ -50,17 +51,24 @@ def course_page(page_id: str) -> PageContext:
     course = state.get_course()
     page = course.page(page_id)
     st.set_page_config(page_title=f"{page.title} · RNN Course", page_icon=page.icon, layout="wide")
+    config = state.access_config()
     try:
         db = state.get_store()
-        learner = state.resolve_learner(db)
+        learner = state.resolve_learner(db, config)
         if learner is None:
-            _sign_in_form(db, course, page)
+            if config.oidc:
+                _sso_gate(config, course, page)
+            else:
+                _sign_in_form(db, course, page, config)
             st.stop()
-        ctx = PageContext(course, page, db, learner, db.completed_sections(learner.id))
+        ctx = PageContext(course, page, db, learner, db.completed_sections(learner.id), state.is_instructor(config))
     except StoreError as exc:
         st.error(f"**The course cannot reach its database.** {exc}", icon=":material/database:")
         st.stop()
-    _sidebar(ctx)
+    _sidebar(ctx, config)
+    if page.instructor_only and not ctx.instructor:
+        _instructor_gate(config)
+        st.stop()
     code = st.session_state.pop("_show_resume_code", None)
     if code:
         st.success("Welcome! This browser will remember you. To continue on another device or browser, keep "
@@ -74,7 +82,36 @@ def show_store_error(exc: StoreError) -> None:
     st.error(f"**That could not be saved.** {exc}", icon=":material/database:")
 
 
-def _sign_in_form(db: Store, course: Course, page: Page) -> None:
+def _sso_gate(config: access.AccessConfig, course: Course, page: Page) -> None:
+    st.title(course.title)
+    st.caption(course.subtitle)
+    acct = state.account()
+    if acct is not None:  # signed in, but not on the allow-list
+        st.error(f"The account {identity.escape_markdown(acct['email'] or '?')} is not on this course's list. "
+                 "Ask your instructor to add it, or sign in with another account.")
+        st.button("Sign out", on_click=st.logout, key="sso-logout")
+        return
+    where = f" You opened **{page.heading}**; you will land there." if page.id != "home" else ""
+    st.info("This course uses your organisation's single sign-on." + where, icon=":material/login:")
+    st.button("Sign in", on_click=st.login, type="primary", key="sso-login")
+
+
+def _instructor_gate(config: access.AccessConfig) -> None:
+    """Shown instead of an instructor page to everyone else (checked on every run, deep links included)."""
+    st.title("Instructors only")
+    st.error("This page is for the course's instructors. Your account does not have that role.",
+             icon=":material/lock:")
+    if config.instructor_key and not config.oidc:
+        with st.form("instructor-key"):
+            key = st.text_input("Instructor key", type="password", max_chars=200)
+            if st.form_submit_button("Unlock"):
+                if config.key_ok(key):
+                    st.session_state["_instructor_key"] = key
+                    st.rerun()
+                st.error("That key is not right.")
+
+
+def _sign_in_form(db: Store, course: Course, page: Page, config: access.AccessConfig) -> None:
     st.title(course.title)
     st.caption(course.subtitle)
     if page.id != "home":
@@ -90,6 +127,8 @@ def _sign_in_form(db: Store, course: Course, page: Page) -> None:
                                help="Your instructor gives you one if you are part of a cohort.")
         if st.form_submit_button("Start learning", type="primary"):
             try:
+                if not config.join_code_ok(cohort):
+                    raise ValueError("This course needs the cohort code your instructor gave you.")
                 _, token = db.create_learner(name, cohort)
             except ValueError as exc:
                 st.error(str(exc))
@@ -113,7 +152,7 @@ def _link(page: Page, step: progress.StepProgress | None, suffix: str = "") -> N
     st.page_link(page.file, label=page.label + suffix, icon=icon)
 
 
-def _sidebar(ctx: PageContext) -> None:
+def _sidebar(ctx: PageContext, config: access.AccessConfig) -> None:
     course, path = ctx.course, ctx.path
     key = path.key if path else None
 
@@ -148,10 +187,14 @@ def _sidebar(ctx: PageContext) -> None:
         for group in ("Practice", "Reference", "Cohort"):
             st.markdown(f"**{group}**")
             for page in (p for p in course.pages.values() if p.group == group):
+                if page.instructor_only and not ctx.instructor:
+                    continue
                 on_path = path is not None and page.id in path.extras
                 _link(page, step(page.id) if on_path else None, " ★" if on_path else "")
 
         st.divider()
-        if st.button("Sign out", icon=":material/logout:", key="sign-out"):
+        if config.oidc:
+            st.button("Sign out", icon=":material/logout:", key="sign-out", on_click=st.logout)
+        elif st.button("Sign out", icon=":material/logout:", key="sign-out"):
             state.sign_out()
             st.rerun()

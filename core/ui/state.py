@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import curriculum, store
+from core import access, curriculum, store
 from core.store import LearnerRecord, Store, StoreError
 
 COOKIE = "rnn_course_learner"
@@ -27,6 +27,39 @@ def secret(section: str, key: str) -> str | None:
     return str(value) if value is not None else None
 
 
+def _section(name: str) -> dict:
+    try:
+        value = st.secrets.get(name)
+        return dict(value) if value is not None else {}
+    except Exception:  # noqa: BLE001 - no or malformed secrets file: behave as unconfigured
+        return {}
+
+
+def access_config() -> access.AccessConfig:
+    """Who may learn and who may teach, read from secrets on every run (so a changed secrets file applies)."""
+    return access.from_secrets(_section("course"), _section("auth"))
+
+
+def account() -> dict | None:
+    """The signed-in single-sign-on account ({'subject', 'email', 'name'}), or None."""
+    try:
+        user = st.user
+        if not user.get("is_logged_in", False):
+            return None
+        subject = f"{user.get('iss', '')}|{user.get('sub') or user.get('email')}"
+        return {"subject": subject, "email": user.get("email"), "name": user.get("name") or user.get("email")}
+    except Exception:  # noqa: BLE001 - auth not configured
+        return None
+
+
+def is_instructor(config: access.AccessConfig) -> bool:
+    """Checked on every run: an instructor email from SSO, or the instructor key entered in this session."""
+    acct = account()
+    if acct and config.is_instructor_email(acct["email"]):
+        return True
+    return config.key_ok(st.session_state.get("_instructor_key"))
+
+
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str) -> Store:
     return store.open_store(url)
@@ -41,7 +74,12 @@ def get_course() -> curriculum.Course:
     return curriculum.load_course()
 
 
-def resolve_learner(db: Store) -> LearnerRecord | None:
+def resolve_learner(db: Store, config: access.AccessConfig) -> LearnerRecord | None:
+    if config.oidc:
+        acct = account()
+        if acct is None or not config.email_allowed(acct["email"]):
+            return None
+        return db.learner_for_login(acct["subject"], acct["name"] or "Learner")
     ss = st.session_state
     resume = st.query_params.get("resume")
     if resume:

@@ -31,9 +31,19 @@ def learner(db):
     return record, token
 
 
-def open_page(page_file: str, token: str | None = None, **query) -> AppTest:
+INSTRUCTOR_KEY = "test-instructor-key-0123456789"
+
+
+def open_page(page_file: str, token: str | None = None, *, secrets: dict | None = None, user: dict | None = None,
+              session: dict | None = None, **query) -> AppTest:
     """Run Home.py, then switch to `page_file` as a learner following a link would."""
     at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=TIMEOUT)
+    for key, value in (secrets or {}).items():
+        at.secrets[key] = value
+    if user is not None:
+        at.user = user
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
     if token:
         at.query_params["resume"] = token
     for key, value in query.items():

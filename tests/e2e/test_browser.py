@@ -68,3 +68,16 @@ def test_path_choice_and_next_step_survive_a_reload(browser, tmp_path):
         # Modules off path C are still reachable, but marked
         sidebar.get_by_text("Not on your path", exact=True).click()
         assert sidebar.get_by_role("link").filter(has_text="not on your path").count() == 6
+
+
+def test_a_learner_deep_linking_to_the_instructor_page_first_is_refused(browser, tmp_path):
+    with app_server(f"sqlite:///{tmp_path / 'course.db'}") as (base, _):
+        page = browser.new_page()
+        page.goto(f"{base}/instructor")  # the very first request this server sees
+        wait_idle(page)
+        main = page.get_by_test_id("stMainBlockContainer")
+        assert main.get_by_text("Say who you are first").is_visible()
+        sign_in(page, "Curious Learner")
+        assert main.get_by_role("heading", name="Instructors only").is_visible()
+        assert main.get_by_text("Progress by learner").count() == 0
+        assert page.get_by_test_id("stSidebar").get_by_role("link").filter(has_text="Instructor").count() == 0

@@ -1,0 +1,44 @@
+"""Instructor dashboard: the cohort's progress by learner, module and path; CSV export. Instructors only."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import progress
+from core.ui import shell
+
+ctx = shell.course_page("instructor")  # refuses everyone who is not an instructor, on every run
+st.title("Instructor dashboard")
+
+codes = ctx.store.cohort_codes()
+cohort = st.selectbox("Cohort", ["All learners", *codes], key="cohort-filter")
+learners, done = ctx.store.cohort_overview(None if cohort == "All learners" else cohort)
+if not learners:
+    st.info("No learners yet. Share the app's address and, if you use one, the cohort code.")
+    st.stop()
+
+table = pd.DataFrame(progress.cohort_table(ctx.course, learners, done))
+modules = [f"M{m.number}" for m in ctx.course.modules.values()]
+st.metric("Learners", len(table))
+st.subheader("Progress by learner")
+st.dataframe(table, hide_index=True, column_config={
+    "path_done": st.column_config.ProgressColumn("path done", format="percent", min_value=0, max_value=1),
+    **{m: st.column_config.NumberColumn(m, format="percent") for m in modules},
+})
+st.download_button("Download as CSV", table.to_csv(index=False), file_name="cohort-progress.csv",
+                   mime="text/csv", icon=":material/download:")
+
+st.subheader("Where the cohort is")
+long = table.melt(id_vars=["learner"], value_vars=modules, var_name="module", value_name="done")
+heat = alt.Chart(long).mark_rect().encode(
+    x=alt.X("module:N", sort=modules, title=None),
+    y=alt.Y("learner:N", title=None),
+    color=alt.Color("done:Q", scale=alt.Scale(domain=[0, 1], scheme="greens"), title="sections done"),
+    tooltip=["learner", "module", alt.Tooltip("done:Q", format=".0%")],
+)
+st.altair_chart(heat, width="stretch")
+by_path = table.groupby("path", dropna=False).size().reset_index(name="learners")
+by_path["path"] = by_path["path"].replace("", "none chosen")
+st.altair_chart(alt.Chart(by_path, title="Learners per path").mark_bar().encode(
+    x="learners:Q", y=alt.Y("path:N", title=None)), width="stretch")
+st.caption("Quiz item statistics, code-lab pass rates and flashcard activity join this page as those features land.")
