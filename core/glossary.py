@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,3 +43,14 @@ def search(terms: tuple[Term, ...], query: str) -> list[Term]:
         return " ".join((t.term, *t.aliases, t.plain, t.technical)).lower()
 
     return [t for t in terms if all(w in haystack(t) for w in words)]
+
+
+def glossary_csv(terms: tuple[Term, ...] | None = None) -> bytes:
+    """The glossary as UTF-8 CSV (with a byte-order mark so spreadsheet programs read accents correctly)."""
+    terms = load() if terms is None else terms
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["term", "aliases", "plain_english", "technical", "module"])
+    for t in terms:
+        writer.writerow([t.term, "; ".join(t.aliases), t.plain, t.technical, t.module])
+    return buf.getvalue().encode("utf-8-sig")
