@@ -33,6 +33,8 @@ PAGE_FILES: dict[str, tuple[str, str, str]] = {
     "m10": ("Modules", "pages/m10_capstone.py", ":material/flag:"),
     "readiness": ("Practice", "pages/a_readiness.py", ":material/fact_check:"),
     "interview": ("Practice", "pages/e_interview.py", ":material/record_voice_over:"),
+    "flashcards": ("Practice", "pages/p_flashcards.py", ":material/style:"),
+    "codelabs": ("Practice", "pages/p_codelabs.py", ":material/terminal:"),
     "reading": ("Reference", "pages/b_reading.py", ":material/menu_book:"),
     "glossary": ("Reference", "pages/c_glossary.py", ":material/translate:"),
     "cheatsheets": ("Reference", "pages/d_cheatsheets.py", ":material/description:"),

@@ -7,20 +7,25 @@ cohort. Every query is scoped by the learner id resolved from that learner's own
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    case,
     create_engine,
     delete,
     event,
@@ -87,6 +92,86 @@ class LearnerLogin(Base):
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
 
 
+class QuizAnswer(Base):
+    """One answer to one quiz question within one attempt: the learner's attempt history."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (Index("ix_quiz_answers_learner_quiz", "learner_id", "quiz_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    quiz_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(Text)  # JSON
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: not graded
+    score: Mapped[float] = mapped_column(Float)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reflection(Base):
+    """A learner's free-text reflection on a quiz prompt (one per prompt, overwritten on save)."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (UniqueConstraint("learner_id", "quiz_id", "question_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    quiz_id: Mapped[str] = mapped_column(String(64))
+    question_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeckCard(Base):
+    """A flashcard in a learner's deck with its FSRS scheduling state."""
+
+    __tablename__ = "deck_cards"
+    __table_args__ = (UniqueConstraint("learner_id", "card_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[str] = mapped_column(String(96))
+    module_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source: Mapped[str] = mapped_column(String(128))  # e.g. "quiz:m03:gate-matching", "browse", "lab:m02"
+    fsrs: Mapped[str] = mapped_column(Text)  # fsrs.Card.to_json()
+    due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CardReview(Base):
+    """One flashcard review: the rating given and the next due date it produced."""
+
+    __tablename__ = "card_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[str] = mapped_column(String(96))
+    rating: Mapped[int] = mapped_column(Integer)  # fsrs.Rating: 1 Again, 2 Hard, 3 Good, 4 Easy
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LabAttempt(Base):
+    """One graded run of a code lab: the code as submitted and how many hidden tests it passed."""
+
+    __tablename__ = "lab_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    lab_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(Text)
+    passed: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    results: Mapped[str] = mapped_column(Text)  # JSON: status, message, [{name, passed, message}]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class LabSummary:
+    lab_id: str
+    attempts: int
+    best_passed: int
+    total: int
+    solved: bool
+    last_at: datetime
+
+
 @dataclass(frozen=True)
 class LearnerRecord:
     id: int
@@ -102,6 +187,49 @@ def _record(row: Learner) -> LearnerRecord:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(dt: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything this store writes is UTC."""
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    quiz_id: str
+    attempt: int
+    question_id: str
+    response: Any
+    correct: bool | None
+    score: float
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class DeckCardRecord:
+    card_id: str
+    module_id: str | None
+    source: str
+    fsrs: str
+    due: datetime
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    card_id: str
+    rating: int
+    reviewed_at: datetime
+    due: datetime
+
+
+def _answer(row: QuizAnswer) -> AnswerRecord:
+    return AnswerRecord(row.quiz_id, row.attempt, row.question_id, json.loads(row.response), row.correct, row.score,
+                        _aware(row.answered_at))
+
+
+def _deck_card(row: DeckCard) -> DeckCardRecord:
+    return DeckCardRecord(row.card_id, row.module_id, row.source, row.fsrs, _aware(row.due), _aware(row.added_at))
 
 
 def _db_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -364,6 +492,8 @@ class Store:
             "quiz_scores": [
                 {"quiz": q, "score": sc, "max_score": mx, "at": at.isoformat()} for q, sc, mx, at in scores
             ],
+            **self._export_assessment(learner_id),
+            "lab_attempts": self._export_labs(learner_id),
         }
 
     @_db_errors
@@ -372,4 +502,167 @@ class Store:
             s.execute(delete(LearnerLogin).where(LearnerLogin.learner_id == learner_id))
             s.execute(delete(SectionProgress).where(SectionProgress.learner_id == learner_id))
             s.execute(delete(QuizScore).where(QuizScore.learner_id == learner_id))
+            for table in (QuizAnswer, Reflection, DeckCard, CardReview, LabAttempt):
+                s.execute(delete(table).where(table.learner_id == learner_id))
             s.execute(delete(Learner).where(Learner.id == learner_id))
+
+    # ---- assessment: quiz answers, reflections, flashcard deck and reviews -------------------------------------
+
+    @_db_errors
+    def record_quiz_attempt(self, learner_id: int, quiz_id: str,
+                            answers: list[tuple[str, Any, bool | None, float]]) -> int:
+        """Store one attempt: (question id, response (JSON-able), correct or None, score 0..1) per question.
+
+        Returns the attempt number (1 for the first attempt at this quiz)."""
+        now = _now()
+        with self._tx() as s:
+            last = s.scalar(select(func.max(QuizAnswer.attempt))
+                            .where(QuizAnswer.learner_id == learner_id, QuizAnswer.quiz_id == quiz_id))
+            attempt = (last or 0) + 1
+            for question_id, response, correct, score in answers:
+                s.add(QuizAnswer(learner_id=learner_id, quiz_id=quiz_id, attempt=attempt, question_id=question_id,
+                                 response=json.dumps(response), correct=correct, score=float(score),
+                                 answered_at=now))
+            return attempt
+
+    @_db_errors
+    def quiz_answers(self, learner_id: int, quiz_id: str | None = None) -> list[AnswerRecord]:
+        """This learner's answers (one quiz or all), oldest attempt first."""
+        query = select(QuizAnswer).where(QuizAnswer.learner_id == learner_id)
+        if quiz_id is not None:
+            query = query.where(QuizAnswer.quiz_id == quiz_id)
+        with self._tx() as s:
+            rows = s.scalars(query.order_by(QuizAnswer.quiz_id, QuizAnswer.attempt, QuizAnswer.id)).all()
+            return [_answer(r) for r in rows]
+
+    @_db_errors
+    def save_reflection(self, learner_id: int, quiz_id: str, question_id: str, text: str) -> None:
+        text = text.strip()
+        if len(text) > 10_000:
+            raise ValueError("A reflection can be at most 10,000 characters long.")
+        with self._tx() as s:
+            row = s.scalar(select(Reflection).where(Reflection.learner_id == learner_id,
+                                                    Reflection.quiz_id == quiz_id,
+                                                    Reflection.question_id == question_id))
+            if row is None:
+                s.add(Reflection(learner_id=learner_id, quiz_id=quiz_id, question_id=question_id, text=text,
+                                 updated_at=_now()))
+            else:
+                row.text, row.updated_at = text, _now()
+
+    @_db_errors
+    def reflections(self, learner_id: int, quiz_id: str | None = None) -> dict[tuple[str, str], str]:
+        """(quiz id, question id) -> text, for this learner."""
+        query = select(Reflection).where(Reflection.learner_id == learner_id)
+        if quiz_id is not None:
+            query = query.where(Reflection.quiz_id == quiz_id)
+        with self._tx() as s:
+            return {(r.quiz_id, r.question_id): r.text for r in s.scalars(query)}
+
+    @_db_errors
+    def add_to_deck(self, learner_id: int, card_id: str, fsrs: str, due: datetime, source: str,
+                    module_id: str | None = None) -> bool:
+        """Put a card in the learner's deck; False (and nothing changes) when it is already there."""
+        with self._tx() as s:
+            exists = s.scalar(select(DeckCard.id).where(DeckCard.learner_id == learner_id,
+                                                        DeckCard.card_id == card_id))
+            if exists is not None:
+                return False
+            s.add(DeckCard(learner_id=learner_id, card_id=card_id, module_id=module_id, source=source[:128],
+                           fsrs=fsrs, due=due, added_at=_now()))
+            return True
+
+    @_db_errors
+    def remove_from_deck(self, learner_id: int, card_id: str) -> None:
+        with self._tx() as s:
+            s.execute(delete(DeckCard).where(DeckCard.learner_id == learner_id, DeckCard.card_id == card_id))
+
+    @_db_errors
+    def deck(self, learner_id: int) -> dict[str, DeckCardRecord]:
+        """card id -> scheduling state, for every card in this learner's deck."""
+        with self._tx() as s:
+            rows = s.scalars(select(DeckCard).where(DeckCard.learner_id == learner_id).order_by(DeckCard.due))
+            return {r.card_id: _deck_card(r) for r in rows}
+
+    @_db_errors
+    def record_review(self, learner_id: int, card_id: str, rating: int, fsrs: str, due: datetime,
+                      reviewed_at: datetime) -> None:
+        """Save the card's new FSRS state and log the review, in one transaction."""
+        with self._tx() as s:
+            row = s.scalar(select(DeckCard).where(DeckCard.learner_id == learner_id, DeckCard.card_id == card_id))
+            if row is None:
+                raise StoreError(f"The card {card_id!r} is not in this learner's deck.")
+            row.fsrs, row.due = fsrs, due
+            s.add(CardReview(learner_id=learner_id, card_id=card_id, rating=int(rating), reviewed_at=reviewed_at,
+                             due=due))
+
+    @_db_errors
+    def reviews(self, learner_id: int) -> list[ReviewRecord]:
+        with self._tx() as s:
+            rows = s.scalars(select(CardReview).where(CardReview.learner_id == learner_id)
+                             .order_by(CardReview.reviewed_at, CardReview.id))
+            return [ReviewRecord(r.card_id, r.rating, _aware(r.reviewed_at), _aware(r.due)) for r in rows]
+
+    def _export_assessment(self, learner_id: int) -> dict:
+        return {
+            "quiz_answers": [
+                {"quiz": a.quiz_id, "attempt": a.attempt, "question": a.question_id, "response": a.response,
+                 "correct": a.correct, "score": a.score, "at": a.answered_at.isoformat()}
+                for a in self.quiz_answers(learner_id)
+            ],
+            "reflections": [
+                {"quiz": q, "question": qu, "text": t} for (q, qu), t in sorted(self.reflections(learner_id).items())
+            ],
+            "flashcards": [
+                {"card": c.card_id, "module": c.module_id, "source": c.source, "due": c.due.isoformat(),
+                 "added_at": c.added_at.isoformat()}
+                for c in self.deck(learner_id).values()
+            ],
+            "flashcard_reviews": [
+                {"card": r.card_id, "rating": r.rating, "at": r.reviewed_at.isoformat(), "due": r.due.isoformat()}
+                for r in self.reviews(learner_id)
+            ],
+        }
+
+    # ---- code labs: graded attempts ----------------------------------------------------------------------------
+
+    LAB_CODE_MAX = 20_000
+
+    @_db_errors
+    def save_lab_attempt(self, learner_id: int, lab_id: str, code: str, passed: int, total: int,
+                         results_json: str) -> None:
+        if not 0 <= passed <= total:
+            raise ValueError(f"passed must lie in [0, total], got {passed}/{total}.")
+        with self._tx() as s:
+            s.add(LabAttempt(learner_id=learner_id, lab_id=lab_id[:64], code=code[: self.LAB_CODE_MAX],
+                             passed=passed, total=total, results=results_json, created_at=_now()))
+
+    @_db_errors
+    def latest_lab_code(self, learner_id: int, lab_id: str) -> str | None:
+        """The code of this learner's most recent graded attempt at a lab, if any."""
+        with self._tx() as s:
+            return s.scalar(select(LabAttempt.code)
+                            .where(LabAttempt.learner_id == learner_id, LabAttempt.lab_id == lab_id)
+                            .order_by(LabAttempt.created_at.desc(), LabAttempt.id.desc()).limit(1))
+
+    @_db_errors
+    def lab_summary(self, learner_id: int) -> dict[str, LabSummary]:
+        """Per lab: attempts, best number of tests passed, and whether every test passed once."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(LabAttempt.lab_id, func.count(), func.max(LabAttempt.passed), func.max(LabAttempt.total),
+                       func.max(LabAttempt.created_at),
+                       func.max(case((LabAttempt.passed == LabAttempt.total, 1), else_=0)))
+                .where(LabAttempt.learner_id == learner_id, LabAttempt.total > 0)
+                .group_by(LabAttempt.lab_id)
+            )
+            return {lab: LabSummary(lab, int(n), int(best), int(total), bool(solved), _aware(last))
+                    for lab, n, best, total, last, solved in rows}
+
+    def _export_labs(self, learner_id: int) -> list[dict]:
+        with self._tx() as s:
+            rows = s.execute(select(LabAttempt.lab_id, LabAttempt.passed, LabAttempt.total, LabAttempt.code,
+                                    LabAttempt.created_at)
+                             .where(LabAttempt.learner_id == learner_id).order_by(LabAttempt.id)).all()
+        return [{"lab": lab, "passed": p, "total": t, "code": code, "at": _aware(at).isoformat()}
+                for lab, p, t, code, at in rows]

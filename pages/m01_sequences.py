@@ -5,6 +5,7 @@ import streamlit as st
 
 from core import bow
 from core.ui import lesson, shell, urlstate
+from core.ui import quiz as quiz_ui
 
 DEFAULT_A = "The dog bit the man."
 DEFAULT_B = "The man bit the dog."
@@ -36,6 +37,8 @@ else:
                 "of one text instead.")
 
 lesson.section_checklist(ctx)
-lesson.still_to_come(ctx.module.interactive)
+lesson.still_to_come(ctx.module.interactive, built=(
+    "Sequence sorter (drag and drop)", "Reflection: sequence problems in your work", "Three-question knowledge check"))
+quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

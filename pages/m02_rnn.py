@@ -1,10 +1,13 @@
 """Module 2: the RNN architecture. The lesson outline; interactive elements arrive in later releases."""
 
-from core.ui import lesson, shell
+from core.ui import codelab, lesson, shell
+from core.ui import quiz as quiz_ui
 
 ctx = shell.course_page("m02")
 lesson.module_header(ctx)
 lesson.section_checklist(ctx)
-lesson.still_to_come(ctx.module.interactive)
+labs_built = codelab.page_labs(ctx)
+lesson.still_to_come(ctx.module.interactive, built=("Hand-calculation exercise",) + labs_built)
+quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

@@ -1,10 +1,12 @@
 """Module 6: beyond text (vision, speech, translation). The lesson outline; interactive elements arrive in later releases."""
 
 from core.ui import lesson, shell
+from core.ui import quiz as quiz_ui
 
 ctx = shell.course_page("m06")
 lesson.module_header(ctx)
 lesson.section_checklist(ctx)
-lesson.still_to_come(ctx.module.interactive)
+lesson.still_to_come(ctx.module.interactive, built=("Architecture matching exercise", "Cross-domain brainstorm"))
+quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

@@ -1,10 +1,13 @@
 """Module 9: implementation deep dive. The lesson outline; interactive elements arrive in later releases."""
 
-from core.ui import lesson, shell
+from core.ui import codelab, lesson, shell
+from core.ui import quiz as quiz_ui
 
 ctx = shell.course_page("m09")
 lesson.module_header(ctx)
 lesson.section_checklist(ctx)
-lesson.still_to_come(ctx.module.interactive)
+labs_built = codelab.page_labs(ctx, options={"train_loop": {"text": codelab.training_text()}})
+lesson.still_to_come(ctx.module.interactive, built=labs_built)
+quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

@@ -67,7 +67,9 @@ def test_path_choice_and_next_step_survive_a_reload(browser, tmp_path):
         assert sidebar.get_by_text("Casey").is_visible()
         # Modules off path C are still reachable, but marked
         sidebar.get_by_text("Not on your path", exact=True).click()
-        assert sidebar.get_by_role("link").filter(has_text="not on your path").count() == 6
+        off_path = sidebar.get_by_role("link").filter(has_text="not on your path")
+        off_path.last.wait_for(state="visible", timeout=30_000)
+        assert off_path.count() == 6
 
 
 def test_a_learner_deep_linking_to_the_instructor_page_first_is_refused(browser, tmp_path):

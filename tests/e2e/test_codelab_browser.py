@@ -1,0 +1,57 @@
+"""Real browser: type a solution into the Ace editor of the module 2 lab, run the hidden tests, see them pass;
+then switch to live mode and see a mistake graded while typing."""
+
+import pytest
+
+from core import exercises
+from tests.e2e.server import CHROMIUM, CHROMIUM_FLAGS, app_server, chromium_missing, wait_idle
+
+missing = chromium_missing()
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(missing is not None, reason=missing or "")]
+
+BODY = "    return np.tanh(W_xh @ x + W_hh @ h_prev + b_h)\n"
+
+
+def test_typing_into_the_ace_editor_and_running_the_tests(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with app_server(f"sqlite:///{tmp_path / 'course.db'}") as (base, _), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/m02_rnn")
+        wait_idle(page)
+        main = page.get_by_test_id("stMainBlockContainer")
+        main.get_by_label("Display name").fill("Typist")
+        main.get_by_role("button", name="Start learning").click()
+        page.get_by_test_id("stSidebar").get_by_text("Typist").wait_for(timeout=60_000)
+        wait_idle(page)
+
+        spec = exercises.get("rnn_step")
+        main.get_by_text(spec.predict.options[spec.predict.answer], exact=True).click()
+        wait_idle(page)
+        main.get_by_role("button", name="Check my prediction").click()
+        wait_idle(page)
+
+        editor = page.frame_locator("iframe[title='streamlit_ace.streamlit_ace']").first
+        editor.locator(".ace_content").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Delete")
+        page.keyboard.insert_text("import numpy as np\n\ndef rnn_step(x, h_prev, W_xh, W_hh, b_h):\n" + BODY)
+        page.wait_for_timeout(800)  # the editor sends its text ~200 ms after typing pauses
+        wait_idle(page)
+        main.get_by_role("button", name="Run tests").click()
+        main.get_by_text("All tests pass").wait_for(timeout=60_000)
+        wait_idle(page)
+        main.get_by_text("in a fresh sandbox", exact=False).first.wait_for(timeout=10_000)
+        assert main.get_by_text("returns the new state", exact=False).first.is_visible()
+
+        # Live mode: the tests re-run once typing pauses, without pressing Run
+        main.get_by_text("Re-run as I type").click()
+        wait_idle(page)
+        editor.locator(".ace_content").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Delete")
+        page.keyboard.insert_text("import numpy as np\n\ndef rnn_step(x, h_prev, W_xh, W_hh, b_h):\n"
+                                  "    return W_xh @ x + W_hh @ h_prev + b_h\n")
+        main.get_by_text("apply np.tanh", exact=False).first.wait_for(timeout=30_000)
+        browser.close()
