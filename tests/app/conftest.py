@@ -51,3 +51,18 @@ def open_page(page_file: str, token: str | None = None, *, secrets: dict | None 
     if page_file != "Home.py":
         at.switch_page(page_file)
     return at.run()
+
+
+def all_text(at: AppTest) -> str:
+    """Every element's protobuf text (values, labels, markdown, table cells) in the rendered page."""
+    out: list[str] = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(out)

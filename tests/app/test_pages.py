@@ -3,7 +3,7 @@
 import pytest
 
 from core import curriculum
-from tests.app.conftest import INSTRUCTOR_KEY, open_page
+from tests.app.conftest import INSTRUCTOR_KEY, all_text, open_page
 
 COURSE = curriculum.load_course()
 PAGES = sorted(COURSE.pages.values(), key=lambda p: p.file)
@@ -39,3 +39,18 @@ def test_every_page_asks_who_you_are_before_showing_anything(page, db_url):
     assert "Display name" in labels
     assert not link_labels(at), "no navigation before the learner is known"
     assert not at.subheader or all("TL;DR" not in s.value for s in at.subheader)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.id)
+def test_no_page_shows_another_learners_data(page, db, learner):
+    other, _ = db.create_learner("Zed Secretname", "TEAM-Z")
+    db.set_path(other.id, "D")
+    db.save_reflection(other.id, "m01", "r1", "TOP-SECRET-REFLECTION")
+    db.save_lab_attempt(other.id, "rnn_step", "# TOP-SECRET-CODE", 0, 3, "[]")
+    _, token = learner
+    at = open_page(page.file, token)
+    assert not at.exception
+    shown = all_text(at)
+    assert "Ada" in shown  # the learner's own name is in the sidebar: the probe does see page content
+    for secret in ("Zed Secretname", "TEAM-Z", "TOP-SECRET-REFLECTION", "TOP-SECRET-CODE"):
+        assert secret not in shown, f"{page.file} shows {secret!r}"
