@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -379,6 +379,46 @@ class Store:
         """INSTRUCTOR ONLY: the cohort codes in use."""
         with self._tx() as s:
             return [c for c in s.scalars(select(Learner.cohort_code).distinct()) if c]
+
+    @_db_errors
+    def cohort_activity(self, cohort_code: str | None = None, since: datetime | None = None) -> dict[str, list[dict]]:
+        """INSTRUCTOR ONLY: quiz item statistics, code-lab pass rates and flashcard activity of a cohort."""
+        members = select(Learner.id)
+        if cohort_code:
+            members = members.where(Learner.cohort_code == cohort_code)
+        since = since or _now() - timedelta(days=7)
+        with self._tx() as s:
+            items = s.execute(
+                select(QuizAnswer.quiz_id, QuizAnswer.question_id, func.count(),
+                       func.sum(case((QuizAnswer.correct.is_(True), 1), else_=0)))
+                .where(QuizAnswer.learner_id.in_(members), QuizAnswer.correct.is_not(None))
+                .group_by(QuizAnswer.quiz_id, QuizAnswer.question_id)
+            ).all()
+            best = (
+                select(LabAttempt.learner_id, LabAttempt.lab_id, func.max(LabAttempt.passed).label("best"),
+                       func.max(LabAttempt.total).label("total"))
+                .where(LabAttempt.learner_id.in_(members))
+                .group_by(LabAttempt.learner_id, LabAttempt.lab_id)
+                .subquery()
+            )
+            labs = s.execute(
+                select(best.c.lab_id, func.count(), func.sum(case((best.c.best >= best.c.total, 1), else_=0)))
+                .group_by(best.c.lab_id)
+            ).all()
+            deck = dict(s.execute(select(DeckCard.learner_id, func.count()).where(DeckCard.learner_id.in_(members))
+                                  .group_by(DeckCard.learner_id)).all())
+            recent = dict(s.execute(select(CardReview.learner_id, func.count())
+                                    .where(CardReview.learner_id.in_(members), CardReview.reviewed_at >= since)
+                                    .group_by(CardReview.learner_id)).all())
+            names = dict(s.execute(select(Learner.id, Learner.display_name).where(Learner.id.in_(members))).all())
+        return {
+            "quiz_items": [{"quiz": q, "question": qid, "answers": n, "share_correct": (ok or 0) / n}
+                           for q, qid, n, ok in items],
+            "labs": [{"lab": lab, "learners": n, "solved": int(ok or 0), "pass_rate": (ok or 0) / n}
+                     for lab, n, ok in labs],
+            "flashcards": [{"learner": names[i], "cards_in_deck": deck.get(i, 0), "reviews_7d": recent.get(i, 0)}
+                           for i in names if deck.get(i) or recent.get(i)],
+        }
 
     @_db_errors
     def find_learner(self, token: str | None) -> LearnerRecord | None:

@@ -41,4 +41,30 @@ by_path = table.groupby("path", dropna=False).size().reset_index(name="learners"
 by_path["path"] = by_path["path"].replace("", "none chosen")
 st.altair_chart(alt.Chart(by_path, title="Learners per path").mark_bar().encode(
     x="learners:Q", y=alt.Y("path:N", title=None)), width="stretch")
-st.caption("Quiz item statistics, code-lab pass rates and flashcard activity join this page as those features land.")
+
+activity = ctx.store.cohort_activity(None if cohort == "All learners" else cohort)
+st.subheader("Quiz questions, most missed first")
+items = pd.DataFrame(activity["quiz_items"], columns=["quiz", "question", "answers", "share_correct"])
+if items.empty:
+    st.caption("No quiz answers yet.")
+else:
+    st.dataframe(items.sort_values(["share_correct", "answers"], ascending=[True, False]), hide_index=True,
+                 column_config={"share_correct": st.column_config.ProgressColumn(
+                     "share correct", format="percent", min_value=0, max_value=1)})
+left, right = st.columns(2)
+with left:
+    st.subheader("Code labs")
+    labs = pd.DataFrame(activity["labs"], columns=["lab", "learners", "solved", "pass_rate"])
+    if labs.empty:
+        st.caption("No code-lab attempts yet.")
+    else:
+        st.dataframe(labs.sort_values("pass_rate"), hide_index=True, column_config={
+            "pass_rate": st.column_config.ProgressColumn("solved by", format="percent", min_value=0, max_value=1)})
+with right:
+    st.subheader("Flashcards (last 7 days)")
+    cards = pd.DataFrame(activity["flashcards"], columns=["learner", "cards_in_deck", "reviews_7d"])
+    if cards.empty:
+        st.caption("No flashcard activity yet.")
+    else:
+        st.dataframe(cards.sort_values("reviews_7d", ascending=False), hide_index=True)
+st.caption("Capstone leaderboard moderation will appear here with the capstone module.")

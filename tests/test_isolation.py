@@ -35,7 +35,7 @@ READS = {
 # neither: identity, aggregate counts, instructor-only queries (guarded by the instructor role on pages),
 # and B's own deletion (checked below not to touch A)
 OTHER = {"create_learner", "learner_for_login", "find_learner", "learner", "cohort_size", "cohort_overview",
-         "cohort_codes", "export_learner", "delete_learner", "remove_from_deck"}
+         "cohort_codes", "cohort_activity", "export_learner", "delete_learner", "remove_from_deck"}
 
 
 def public_methods() -> set[str]:

@@ -185,3 +185,27 @@ def test_cohort_overview_filters_by_cohort(db):
     assert [lr.id for lr in learners] == [a.id] and done == {a.id: {"m01": {"1.1"}}}
     assert sorted(db.cohort_codes()) == ["T-1", "T-2"]
     assert len(db.cohort_overview()[0]) == 2 and b.id in db.cohort_overview()[1]
+
+
+def test_cohort_activity_counts_items_labs_and_reviews_per_cohort(db):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    a, _ = db.create_learner("A", "T-1")
+    b, _ = db.create_learner("B", "T-1")
+    outsider, _ = db.create_learner("C", "T-2")
+    db.record_quiz_attempt(a.id, "m02", [("q1", "x", True, 1.0), ("q2", "y", False, 0.0)])
+    db.record_quiz_attempt(b.id, "m02", [("q1", "x", False, 0.0), ("r1", "text", None, 0.0)])
+    db.record_quiz_attempt(outsider.id, "m02", [("q1", "x", False, 0.0)])
+    db.save_lab_attempt(a.id, "rnn_step", "code", 1, 3, "[]")
+    db.save_lab_attempt(a.id, "rnn_step", "code", 3, 3, "[]")
+    db.save_lab_attempt(b.id, "rnn_step", "code", 2, 3, "[]")
+    db.add_to_deck(a.id, "c1", "{}", now, "quiz:m02", "m02")
+    db.record_review(a.id, "c1", 3, "{}", now + timedelta(days=2), now)
+    got = db.cohort_activity("T-1")
+    items = {(r["quiz"], r["question"]): (r["answers"], r["share_correct"]) for r in got["quiz_items"]}
+    assert items == {("m02", "q1"): (2, 0.5), ("m02", "q2"): (1, 0.0)}  # reflections are not graded
+    assert got["labs"] == [{"lab": "rnn_step", "learners": 2, "solved": 1, "pass_rate": 0.5}]
+    assert got["flashcards"] == [{"learner": "A", "cards_in_deck": 1, "reviews_7d": 1}]
+    everyone = {(r["quiz"], r["question"]): r["answers"] for r in db.cohort_activity()["quiz_items"]}
+    assert everyone == {("m02", "q1"): 3, ("m02", "q2"): 1}
