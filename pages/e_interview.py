@@ -1,6 +1,10 @@
 """Appendix E: interview preparation. Common questions with model answers, and capstone talking points."""
 
+import random
+from datetime import UTC, datetime
+
 import streamlit as st
+from fsrs import Rating
 
 from core import flashcards, identity
 from core.quiz import QuizError
@@ -31,6 +35,54 @@ if cards and st.button(f"Add these {len(cards)} questions to my flashcard deck",
     else:
         st.success(f"{added} added ({len(cards) - added} were already there). Review them under Practice → "
                    "Flashcards.")
+
+
+
+@st.fragment
+def mock_interview() -> None:
+    """Random question -> your answer -> model answer -> self-rating, which schedules the card with FSRS."""
+    st.subheader("Mock interview")
+    st.markdown("One question at a time: answer it as you would in the room, then compare with the model answer "
+                "and rate yourself. Your rating schedules the question in your flashcard deck (FSRS), so the ones "
+                "you struggle with come back sooner.")
+    ss = st.session_state
+    if ss.get("mock-last"):
+        st.success(ss["mock-last"], icon=":material/event_repeat:")
+    if "mock-q" not in ss or ss["mock-q"] not in {c.id for c in cards}:
+        ss["mock-q"] = random.choice(cards).id
+        ss.pop("mock-revealed", None)
+    card = next(c for c in cards if c.id == ss["mock-q"])
+    st.markdown(f"**{card.front.removeprefix('Interview: ').removeprefix('Interview follow-up: ')}**")
+    answer = st.text_area("Your answer", key=f"mock-answer-{card.id}", height=120, max_chars=4000)
+    if not ss.get("mock-revealed"):
+        if st.button("Show the model answer", key="mock-reveal", disabled=not answer.strip()):
+            ss["mock-revealed"] = True
+            st.rerun()
+        if not answer.strip():
+            st.caption("Write (or say, then type a few words) your answer first.")
+        return
+    st.markdown("**Model answer**")
+    st.markdown(card.back)
+    st.markdown("**How did you do?**")
+    columns = st.columns(4)
+    for column, (label, rating) in zip(columns, [("Again", Rating.Again), ("Hard", Rating.Hard),
+                                                 ("Good", Rating.Good), ("Easy", Rating.Easy)], strict=True):
+        if column.button(label, key=f"mock-rate-{label}", width="stretch"):
+            try:
+                flashcards.add_to_deck(ctx.store, ctx.learner.id, card, "interview:mock")
+                due = flashcards.rate(ctx.store, ctx.learner.id, card.id, rating)
+            except StoreError as exc:
+                shell.show_store_error(exc)
+                return
+            ss["mock-last"] = (f"Saved your rating ({label}): that question comes back "
+                               f"{flashcards.humanize_until(due, datetime.now(UTC))}.")
+            ss["mock-q"] = random.choice([c for c in cards if c.id != card.id] or cards).id
+            ss.pop("mock-revealed", None)
+            st.rerun()
+
+
+if cards:
+    mock_interview()
 
 st.subheader("Talking about your capstone")
 st.markdown("Fill in the five parts; the pitch below updates as you type. Keep it under two minutes when spoken.")

@@ -203,3 +203,22 @@ def test_mastery_view_puts_a_missed_concept_first(db, learner):
     shown = texts(at.markdown)
     assert "Review next" in shown and "Which analogy describes the LSTM cell state" in shown
     assert "Vanishing gradients" in shown  # the concept's module is named
+
+
+def test_mock_interview_answer_reveal_and_rating_schedules_the_card(db, learner):
+    record, token = learner
+    at = open_page("pages/e_interview.py", token)
+    assert not at.exception
+    reveal = at.button(key="mock-reveal")
+    assert reveal.disabled  # answer first
+    question = at.session_state["mock-q"]
+    at.text_area(key=f"mock-answer-{question}").input("A hidden state carries context forward.").run()
+    at.button(key="mock-reveal").click().run()
+    assert any("Model answer" in m.value for m in at.markdown)
+    at.button(key="mock-rate-Good").click().run()
+    assert not at.exception
+    deck = db.deck(record.id)
+    assert question in deck and deck[question].due > deck[question].added_at
+    assert [r.card_id for r in db.reviews(record.id)] == [question]
+    assert any("comes back" in s.value for s in at.success)
+    assert at.session_state["mock-q"] != question
