@@ -4,7 +4,7 @@ built yet are named as such.
 
 import streamlit as st
 
-from core import cheatsheets, glossary, poster
+from core import cheatsheets, exercises, glossary, poster, troubleshooting
 from core.ui import lesson, shell
 
 ctx = shell.course_page("resources")
@@ -14,10 +14,12 @@ POSTER = "Equations poster (PDF)"
 DIAGRAM = "LSTM gate diagram (PNG)"
 GLOSSARY = "Glossary (CSV)"
 ANKI = "Flashcard deck for Anki"
-PLANNED = [POSTER, DIAGRAM, GLOSSARY, "Hyperparameter tuning flowchart (PDF)",
-           "Code templates for each implementation track", ANKI]
+FLOWCHART = "Hyperparameter and training troubleshooting flowchart"
+TEMPLATES = "Code templates: NumPy track (every lab's starter)"
+PLANNED = [POSTER, DIAGRAM, GLOSSARY, FLOWCHART, TEMPLATES,
+           "Code templates: PyTorch and Hugging Face tracks (with module 9)", ANKI]
 flashcards_page = ctx.course.pages.get("flashcards")
-built = [POSTER, DIAGRAM, GLOSSARY] + ([ANKI] if flashcards_page else [])
+built = [POSTER, DIAGRAM, GLOSSARY, FLOWCHART, TEMPLATES] + ([ANKI] if flashcards_page else [])
 
 with st.container(border=True):
     st.markdown(f"**{POSTER}**")
@@ -49,6 +51,24 @@ with st.container(border=True):
                "and the module that introduces each, ready for a spreadsheet.")
     st.download_button("Download the glossary", data=glossary.glossary_csv, file_name="rnn-course-glossary.csv",
                        mime="text/csv", on_click="ignore", icon=":material/table:", key="resources::glossary")
+
+with st.container(border=True):
+    st.markdown(f"**{FLOWCHART}**")
+    st.caption("From a symptom in your loss curve to what to change first: exploding or NaN loss, a flat loss, "
+               "overfitting, a plateau.")
+    dot = troubleshooting.to_dot(troubleshooting.load())
+    st.graphviz_chart(dot)
+    st.download_button("Download the flowchart (Graphviz DOT)", data=dot, file_name="training-troubleshooting.dot",
+                       mime="text/vnd.graphviz", on_click="ignore", icon=":material/schema:",
+                       key="resources::flow", help="Render it with: dot -Tpdf training-troubleshooting.dot -o flow.pdf")
+
+with st.container(border=True):
+    st.markdown(f"**{TEMPLATES}**")
+    st.caption(f"A zip with {len(exercises.LABS)} Python files: each lab's task and starter code, ready for your "
+               "own editor. Check your answers in the course's code labs, which grade them against hidden tests.")
+    st.download_button("Download the templates (zip)", data=exercises.templates_zip,
+                       file_name="rnn-course-templates.zip", mime="application/zip", on_click="ignore",
+                       icon=":material/folder_zip:", key="resources::templates")
 
 if flashcards_page is not None:
     with st.container(border=True):

@@ -46,4 +46,23 @@ def get(lab_id: str) -> Lab:
         raise KeyError(f"Unknown lab {lab_id!r}; known: {', '.join(LABS)}") from None
 
 
-__all__ = ["LABS", "PLACEMENT", "Lab", "Predict", "get", "grade"]
+__all__ = ["LABS", "PLACEMENT", "Lab", "Predict", "get", "grade", "templates_zip"]
+
+
+def templates_zip() -> bytes:
+    """The NumPy implementation track as files: each lab's task and starter code (no solutions)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        index = ["# RNN Course: code templates (NumPy track)", "",
+                 "Each file is a lab's starter code; its docstring states the task. Fill in the function, then",
+                 "check it in the course's code lab of the same name, which grades it against hidden tests.", ""]
+        for lab in LABS.values():
+            name = f"{lab.id}.py"
+            task = lab.prompt.strip().replace('"""', "'''")
+            zf.writestr(f"rnn-course-templates/{name}", f'"""{lab.title}\n\n{task}\n"""\n\n{lab.starter.strip()}\n')
+            index.append(f"- {name}: {lab.title}")
+        zf.writestr("rnn-course-templates/README.md", "\n".join(index) + "\n")
+    return buf.getvalue()
