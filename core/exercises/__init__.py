@@ -62,7 +62,7 @@ def templates_zip() -> bytes:
         for lab in LABS.values():
             name = f"{lab.id}.py"
             task = lab.prompt.strip().replace('"""', "'''")
-            zf.writestr(f"rnn-course-templates/{name}", f'"""{lab.title}\n\n{task}\n"""\n\n{lab.starter.strip()}\n')
+            zf.writestr(f"rnn-course-templates/{name}", f'r"""{lab.title}\n\n{task}\n"""\n\n{lab.starter.strip()}\n')
             index.append(f"- {name}: {lab.title}")
         zf.writestr("rnn-course-templates/README.md", "\n".join(index) + "\n")
     return buf.getvalue()
