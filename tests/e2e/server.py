@@ -70,3 +70,12 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until the app is connected and no script is running."""
     page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def sign_in(page, name: str) -> None:
+    """Fill the sign-up form on whatever page the gate is shown, and wait until the learner is in."""
+    main = page.get_by_test_id("stMainBlockContainer")
+    main.get_by_label("Display name").fill(name)
+    main.get_by_role("button", name="Start learning").click()
+    page.get_by_test_id("stSidebar").get_by_text(name).wait_for(timeout=60_000)
+    wait_idle(page)

@@ -2,28 +2,10 @@
 
 import pytest
 
-from tests.e2e.server import CHROMIUM, CHROMIUM_FLAGS, app_server, chromium_missing, wait_idle
+from tests.e2e.server import app_server, chromium_missing, sign_in, wait_idle
 
 missing = chromium_missing()
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(missing is not None, reason=missing or "")]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield b
-        b.close()
-
-
-def sign_in(page, name: str) -> None:
-    main = page.get_by_test_id("stMainBlockContainer")
-    main.get_by_label("Display name").fill(name)
-    main.get_by_role("button", name="Start learning").click()
-    page.get_by_test_id("stSidebar").get_by_text(name).wait_for(timeout=30_000)
-    wait_idle(page)
 
 
 def test_deep_link_as_first_request_still_goes_through_the_learner_gate(browser, tmp_path):

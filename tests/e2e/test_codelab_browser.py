@@ -4,7 +4,7 @@ then switch to live mode and see a mistake graded while typing."""
 import pytest
 
 from core import exercises
-from tests.e2e.server import CHROMIUM, CHROMIUM_FLAGS, app_server, chromium_missing, wait_idle
+from tests.e2e.server import app_server, chromium_missing, sign_in, wait_idle
 
 missing = chromium_missing()
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(missing is not None, reason=missing or "")]
@@ -12,19 +12,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(missing is not None, reason=mi
 BODY = "    return np.tanh(W_xh @ x + W_hh @ h_prev + b_h)\n"
 
 
-def test_typing_into_the_ace_editor_and_running_the_tests(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with app_server(f"sqlite:///{tmp_path / 'course.db'}") as (base, _), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+def test_typing_into_the_ace_editor_and_running_the_tests(browser, tmp_path):
+    with app_server(f"sqlite:///{tmp_path / 'course.db'}") as (base, _):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{base}/m02_rnn")
         wait_idle(page)
         main = page.get_by_test_id("stMainBlockContainer")
-        main.get_by_label("Display name").fill("Typist")
-        main.get_by_role("button", name="Start learning").click()
-        page.get_by_test_id("stSidebar").get_by_text("Typist").wait_for(timeout=60_000)
-        wait_idle(page)
+        sign_in(page, "Typist")
 
         spec = exercises.get("rnn_step")
         main.get_by_text(spec.predict.options[spec.predict.answer], exact=True).click()
@@ -54,4 +48,3 @@ def test_typing_into_the_ace_editor_and_running_the_tests(tmp_path):
         page.keyboard.insert_text("import numpy as np\n\ndef rnn_step(x, h_prev, W_xh, W_hh, b_h):\n"
                                   "    return W_xh @ x + W_hh @ h_prev + b_h\n")
         main.get_by_text("apply np.tanh", exact=False).first.wait_for(timeout=30_000)
-        browser.close()

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from core import quiz
-from tests.e2e.server import CHROMIUM, CHROMIUM_FLAGS, app_server, chromium_missing, wait_idle
+from tests.e2e.server import app_server, chromium_missing, sign_in, wait_idle
 
 missing = chromium_missing()
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.skipif(missing is not None, reason=missing or "")]
@@ -27,20 +27,14 @@ def drag(page, frame, item: str, box_index: int) -> None:
     wait_idle(page)
 
 
-def test_sequence_sorter_drops_reach_the_grader(tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_sequence_sorter_drops_reach_the_grader(browser, tmp_path):
     sorter = quiz.load_quiz("m01").question("sequence-sorter")
-    with app_server(f"sqlite:///{tmp_path / 'course.db'}") as (base, _), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+    with app_server(f"sqlite:///{tmp_path / 'course.db'}") as (base, _):
         page = browser.new_page(viewport={"width": 1300, "height": 1400})
         page.goto(f"{base}/m01_sequences")
         wait_idle(page)
         main = page.get_by_test_id("stMainBlockContainer")
-        main.get_by_label("Display name").fill("Sorter")
-        main.get_by_role("button", name="Start learning").click()
-        page.get_by_test_id("stSidebar").get_by_text("Sorter").wait_for(timeout=30_000)
-        wait_idle(page)
+        sign_in(page, "Sorter")
         frame = page.frame_locator(SORTABLE).first
         frame.locator(".sortable-item").first.wait_for(timeout=30_000)
         page.locator(SORTABLE).first.scroll_into_view_if_needed()
@@ -56,4 +50,3 @@ def test_sequence_sorter_drops_reach_the_grader(tmp_path):
         wait_idle(page)
         alerts = " ".join(main.locator("[data-testid='stAlert']").all_inner_texts())
         assert "still open: 1, 2, 3, 5, 6" in alerts, alerts  # question 4, the sorter, counts as answered
-        browser.close()
