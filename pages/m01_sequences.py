@@ -1,9 +1,11 @@
-"""Module 1: why sequences matter. Lesson outline plus the live bag-of-words demo."""
+"""Module 1: why sequences matter. Bag-of-words demo, the five input/output patterns, the spot-the-sequence
+game and the Turing-complete aside."""
 
 import pandas as pd
 import streamlit as st
 
-from core import bow
+from core import bow, sequences
+from core.store import StoreError
 from core.ui import lesson, shell, urlstate
 from core.ui import quiz as quiz_ui
 
@@ -36,9 +38,86 @@ else:
         st.info("The bags differ, so even an order-blind model can tell these apart. Try reordering the words "
                 "of one text instead.")
 
+
+st.subheader("Five shapes of a sequence problem")
+st.markdown("Blue boxes are inputs, red boxes are outputs, green boxes are the recurrent memory passed from left "
+            "to right. The same loop, wired five ways, covers a surprising range of problems.")
+tabs = st.tabs([p.name for p in sequences.PATTERNS])
+for tab, pattern in zip(tabs, sequences.PATTERNS, strict=True):
+    with tab:
+        st.graphviz_chart(sequences.dot(pattern))
+        st.caption(f"Example: {pattern.example}")
+
+
+@st.fragment
+def spot_the_sequence() -> None:
+    st.subheader("Game: spot the sequence")
+    items = sequences.scenarios()
+    game = st.session_state.setdefault("m01-spot", {"round": 0, "points": 0, "answered": False, "last": 0})
+    if game["round"] >= len(items):
+        st.success(f"Finished: {game['points']} of {3 * len(items)} points.")
+        st.button("Play again", key="m01-spot-again",
+                  on_click=lambda: game.update(round=0, points=0, answered=False))
+        return
+    item = items[game["round"]]
+    st.markdown(f"**Scenario {game['round'] + 1} of {len(items)}.** {item.text}")
+    names = {p.id: p.name for p in sequences.PATTERNS}
+    st.radio("Does the order of the data matter?", ["yes", "no"], horizontal=True,
+                   key=f"m01-spot-seq-{game['round']}")
+    st.selectbox("Which shape fits best?", list(names), format_func=names.get,
+                           key=f"m01-spot-pattern-{game['round']}")
+
+    def answer() -> None:
+        seq_now = st.session_state[f"m01-spot-seq-{game['round']}"]  # widget values as of the click
+        game["last"] = sequences.score(item, seq_now == "yes", st.session_state[f"m01-spot-pattern-{game['round']}"])
+        game["points"] += game["last"]
+        game["answered"] = True
+
+    st.button("Check", key="m01-spot-check", on_click=answer, disabled=game["answered"])
+    if game["answered"]:
+        verdict = "order matters" if item.sequence else "order does not matter"
+        st.info(f"+{game['last']} points. Here {verdict}; best shape: **{names[item.pattern]}**. {item.why}")
+        st.button("Next scenario", key="m01-spot-next",
+                  on_click=lambda: game.update(round=game["round"] + 1, answered=False))
+    st.metric("Points", f"{game['points']} / {3 * len(items)}")
+
+
+spot_the_sequence()
+with st.expander("Aside: RNNs are Turing complete. Should you care?", icon=":material/memory:"):
+    st.markdown("In 1995 Siegelmann and Sontag proved that a recurrent network can, in principle, simulate any "
+                "computer program. The proof assumes numbers of unlimited precision and as many steps as needed, "
+                "and it says nothing about whether training will ever find such weights. So it is a statement "
+                "about what the loop *could* represent, not about what gradient descent *will* learn. Karpathy's "
+                "point was gentler: a network with a memory is running a program over its inputs, not just "
+                "mapping one fixed input to one output. Module 3 shows the practical limit: in a trained RNN the "
+                "influence of an early input fades exponentially with distance.")
+
+
+@st.fragment
+def discuss() -> None:
+    st.subheader("Discuss with a colleague")
+    st.markdown("Share your three sequence problems from the reflection with a colleague and ask for theirs. "
+                "Did they find problems you missed, or pick a different shape for the same problem? Note what "
+                "you learned; it is saved for you.")
+    try:
+        saved = ctx.store.reflections(ctx.learner.id, "m01-discuss").get(("m01-discuss", "notes"), "")
+    except StoreError:
+        saved = ""
+    notes = st.text_area("Notes from the discussion", value=saved, max_chars=2000, key="m01-discuss-notes")
+    if st.button("Save notes", key="m01-discuss-save", disabled=not notes.strip()):
+        try:
+            ctx.store.save_reflection(ctx.learner.id, "m01-discuss", "notes", notes.strip())
+            st.success("Saved.")
+        except StoreError as exc:
+            st.error(f"Could not save: {exc}")
+
+
+discuss()
+
 lesson.section_checklist(ctx)
 lesson.still_to_come(ctx.module.interactive, built=(
-    "Sequence sorter (drag and drop)", "Reflection: sequence problems in your work", "Three-question knowledge check"))
+    "Sequence sorter (drag and drop)", "Reflection: sequence problems in your work", "Three-question knowledge check",
+    "Spot-the-sequence game", "Discuss with a colleague"))
 quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

@@ -1,0 +1,75 @@
+"""`python -m core.evaluate NAME --text FILE [--json]`: re-measure a shipped checkpoint's loss on any text.
+
+`--split val` instead of `--text` reads the checkpoint's own validation split (the last 10% of its corpus), the
+number the manifest reports. Characters outside the model's vocabulary are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import torch
+
+from core import checkpoints, inference
+from core.data import load_text, split_text  # the same split TextData.from_text makes
+from core.training import evaluate_loss
+
+
+def evaluate_text(name: str, text: str, device: torch.device | None = None) -> dict:
+    model, entry = checkpoints.load(name, device or inference.choose_device())
+    vocab = checkpoints.vocab_of(entry)
+    unknown = sum(1 for ch in text if ch not in vocab)
+    ids = torch.tensor(vocab.encode(text, unknown="skip"), dtype=torch.long)
+    if len(ids) < 2:
+        raise ValueError("The text needs at least 2 characters the model knows.")
+    loss, chars = evaluate_loss(model, ids)
+    return {
+        "checkpoint": name,
+        "loss_nats_per_char": loss,
+        "perplexity": math.exp(loss),
+        "bits_per_char": loss / math.log(2),
+        "chars": chars,
+        "unknown_chars_skipped": unknown,
+        "manifest_loss_nats_per_char": entry["metrics"]["val_loss_nats_per_char"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    from core import seq2seq_training  # dates seq2seq checkpoints (issue 11) re-measure on fresh data
+
+    if argv and argv[0] in seq2seq_training.recipe_titles():
+        return seq2seq_training.evaluate_main(argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="checkpoint name in checkpoints/manifest.json")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", type=Path, help="a UTF-8 text file to score")
+    source.add_argument("--split", choices=["val", "train"], help="the checkpoint corpus's own split")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    inference.configure_threads()
+    try:
+        if args.text is not None:
+            text = args.text.read_text(encoding="utf-8")
+        else:
+            entry = checkpoints.entry(args.name)
+            train_text, val_text = split_text(load_text(entry["data"]["corpus"]))
+            text = val_text if args.split == "val" else train_text
+        result = evaluate_text(args.name, text)
+    except (checkpoints.CheckpointError, OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:32} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""CharLM: shapes, traces, state carrying, the nn.LSTM twin, and that it can overfit one batch."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from core.models.charlm import CharLM, CharLMConfig, TorchCharLM, build
+from core.models.fastgen import FastStepper, NumpyStepper
+
+torch.set_num_threads(1)
+B, T, V = 2, 9, 11
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_forward_returns_logits_state_and_trace_of_the_right_shapes(kind):
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(kind=kind, vocab_size=V, hidden=8, layers=2, embed=4))
+    idx = torch.randint(V, (B, T))
+    logits, state, trace = model(idx, trace=True)
+    assert logits.shape == (B, T, V)
+    assert len(state) == 2 and all(s.shape == (B, 8) for layer in state for s in layer)
+    assert len(trace.hidden) == 2 and all(h.shape == (B, T, 8) for h in trace.hidden)
+    assert len(trace.cell) == (2 if kind == "lstm" else 0)
+    names = {"rnn": set(), "lstm": {"i", "f", "g", "o"}, "gru": {"r", "z", "n"}}[kind]
+    for gates in trace.gates:
+        assert set(gates) == names
+        assert all(g.shape == (B, T, 8) for g in gates.values())
+    # The trace does not change the numbers, and the last hidden state is the last traced step.
+    plain, _, none = model(idx)
+    assert none is None
+    torch.testing.assert_close(plain, logits)
+    torch.testing.assert_close(trace.hidden[-1][:, -1], state[-1][0])
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_carrying_state_across_chunks_equals_one_long_pass(kind):
+    torch.manual_seed(1)
+    model = CharLM(CharLMConfig(kind=kind, vocab_size=V, hidden=8, layers=2, embed=4))
+    idx = torch.randint(V, (B, T))
+    whole, _, _ = model(idx)
+    first, state, _ = model(idx[:, :4])
+    second, _, _ = model(idx[:, 4:], state)
+    torch.testing.assert_close(torch.cat([first, second], 1), whole)
+    # step() is the same computation, one character at a time.
+    state = model.init_state(B)
+    for t in range(T):
+        logits_t, state = model.step(idx[:, t], state)
+        torch.testing.assert_close(logits_t, whole[:, t])
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_torch_backed_model_matches_ours_with_copied_weights(kind):
+    torch.manual_seed(2)
+    cfg = CharLMConfig(kind=kind, vocab_size=V, hidden=8, layers=2, embed=4)
+    ours = CharLM(cfg)
+    ref = TorchCharLM(CharLMConfig(**{**cfg.to_dict(), "backend": "torch"}))
+    with torch.no_grad():
+        ref.embed.weight.copy_(ours.embed.weight)
+        ref.head.weight.copy_(ours.head.weight)
+        ref.head.bias.copy_(ours.head.bias)
+        for layer, cell in enumerate(ours.cells):
+            getattr(ref.rnn, f"weight_ih_l{layer}").copy_(cell.W_xh.weight)
+            getattr(ref.rnn, f"bias_ih_l{layer}").copy_(cell.W_xh.bias)
+            getattr(ref.rnn, f"weight_hh_l{layer}").copy_(cell.W_hh.weight)
+            getattr(ref.rnn, f"bias_hh_l{layer}").copy_(cell.W_hh.bias)
+    idx = torch.randint(V, (B, T))
+    a, sa, _ = ours(idx)
+    b, sb, _ = ref(idx)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    for x, y in zip(sa, sb, strict=True):
+        for u, v in zip(x, y, strict=True):
+            torch.testing.assert_close(u, v, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="Traces"):
+        ref(idx, trace=True)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_training_overfits_one_batch(kind):
+    torch.manual_seed(3)
+    model = build(CharLMConfig(kind=kind, vocab_size=V, hidden=32, layers=1, embed=8))
+    idx = torch.randint(V, (2, 17))
+    x, y = idx[:, :-1], idx[:, 1:]
+    opt = torch.optim.Adam(model.parameters(), lr=2e-2)
+    for _ in range(300):
+        logits, _, _ = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+        if loss.item() < 0.05:
+            break
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.05
+
+
+def test_bad_config_is_a_clear_error():
+    with pytest.raises(ValueError, match="kind"):
+        CharLMConfig(kind="transformer")
+    with pytest.raises(ValueError, match="hidden"):
+        CharLMConfig(hidden=0)
+    with pytest.raises(ValueError, match="dropout"):
+        CharLMConfig(dropout=1.5)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_fast_stepper_gives_the_same_logits_as_step(kind):
+    torch.manual_seed(4)
+    model = CharLM(CharLMConfig(kind=kind, vocab_size=V, hidden=8, layers=3, embed=4))
+    idx = torch.randint(V, (1, T))
+    with torch.inference_mode():
+        fast = model.stepper()
+        s1 = s2 = model.init_state(1)
+        for t in range(T):
+            a, s1 = model.step(idx[:, t], s1)
+            b, s2 = fast(idx[:, t], s2)
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_numpy_stepper_gives_the_same_logits_as_step(kind):
+    torch.manual_seed(5)
+    model = CharLM(CharLMConfig(kind=kind, vocab_size=V, hidden=8, layers=3, embed=4))
+    idx = torch.randint(V, (1, T))
+    with torch.inference_mode():
+        np_step = NumpyStepper(FastStepper(model))
+        state = model.init_state(1)
+        np_state = np_step.state_from_torch(state)
+        for t in range(T):
+            expected, state = model.step(idx[:, t], state)
+            got = np_step(int(idx[0, t]), np_state)
+            torch.testing.assert_close(torch.from_numpy(got), expected[0], rtol=1e-5, atol=1e-5)
