@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -204,8 +205,18 @@ class TextData:
         )
 
     @classmethod
-    def from_corpus(cls, name: str) -> TextData:
-        return cls.from_text(load_text(name), name=name)
+    def from_corpus(cls, name: str, shuffle_lines_seed: int | None = None) -> TextData:
+        text = load_text(name)
+        data = cls.from_text(text if shuffle_lines_seed is None else shuffle_lines(text, shuffle_lines_seed), name)
+        data.sha256 = CORPORA[name].sha256  # the file's hash, shuffled or not
+        return data
+
+
+def shuffle_lines(text: str, seed: int) -> str:
+    """The same lines in a seeded random order (for lists like names.txt, whose sorted order a model would learn)."""
+    lines = text.split("\n")
+    random.Random(seed).shuffle(lines)
+    return "\n".join(lines)
 
 
 def split_text(text: str, val_fraction: float = VAL_FRACTION) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from core import checkpoints, inference
-from core.data import load_text, split_text  # the same split TextData.from_text makes
+from core.data import load_text, shuffle_lines, split_text  # the same split TextData.from_text makes
 from core.training import evaluate_loss
 
 
@@ -57,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
             text = args.text.read_text(encoding="utf-8")
         else:
             entry = checkpoints.entry(args.name)
-            train_text, val_text = split_text(load_text(entry["data"]["corpus"]))
+            text = load_text(entry["data"]["corpus"])
+            if entry["data"].get("shuffle_lines_seed") is not None:
+                text = shuffle_lines(text, entry["data"]["shuffle_lines_seed"])
+            train_text, val_text = split_text(text)
             text = val_text if args.split == "val" else train_text
         result = evaluate_text(args.name, text)
     except (checkpoints.CheckpointError, OSError, ValueError) as e:

@@ -1,13 +1,19 @@
-"""Module 4: character-level language modelling. The lesson outline; interactive elements arrive in later releases."""
+"""Module 4: character-level language modelling: the 'hello' RNN trained live, temperature, a guessing game,
+loss calculators, the code labs and the quiz."""
 
-from core.ui import codelab, lesson, shell
+from core.ui import charlm_demos, codelab, lesson, shell
 from core.ui import quiz as quiz_ui
 
 ctx = shell.course_page("m04")
 lesson.module_header(ctx)
 lesson.section_checklist(ctx)
+charlm_demos.hello_example()
+charlm_demos.calculators()
+charlm_demos.temperature_playground()
+charlm_demos.guess_game()
 labs_built = codelab.page_labs(ctx)
-lesson.still_to_come(ctx.module.interactive, built=labs_built)
+lesson.still_to_come(ctx.module.interactive, built=(
+    "Temperature playground", "Guess-the-next-character game") + labs_built)
 quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

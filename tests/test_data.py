@@ -109,3 +109,10 @@ def test_download_verifies_and_saves_the_corpus(tmp_path, monkeypatch):
     with pytest.raises(CorpusError, match="not saved"):
         data.corpus_path("bad")
     assert not (tmp_path / "cache" / "bad.txt").exists()
+
+
+def test_shuffled_lines_keep_every_line_in_a_seeded_order():
+    text = "\n".join(f"name{i}" for i in range(50))
+    a = data.shuffle_lines(text, 0)
+    assert a == data.shuffle_lines(text, 0) != text
+    assert sorted(a.split("\n")) == sorted(text.split("\n"))

@@ -112,8 +112,10 @@ def test_loop_that_swallows_timeouts_is_stopped_by_the_server(sb):
     """
     report = run(sb, code)
     assert report.passed == 0
-    assert "did not stop when its time was up" in report.results[0].message
-    assert "not run" in report.results[1].message or "did not stop" in report.results[1].message
+    # Whichever limit fires first (the server's wall-clock deadline or the CPU-time rlimit) stops it.
+    stopped = ("did not stop when its time was up", "CPU-time limit")
+    assert any(s in report.results[0].message for s in stopped), report.results[0].message
+    assert "not run" in report.results[1].message or any(s in report.results[1].message for s in stopped)
 
 
 def test_sleep_forever_is_a_wall_clock_timeout(sb):
@@ -331,7 +333,8 @@ def test_recursion_blow_up_is_contained(sb):
     report = run(sb, deep)
     assert report.passed == 0
     msg = report.results[0].message
-    assert "crashed" in msg or "RecursionError" in msg or "MemoryError" in msg or "did not stop" in msg
+    contained = ("crashed", "RecursionError", "MemoryError", "did not stop", "ended the sandbox early")
+    assert any(s in msg for s in contained), msg
 
 
 def test_deleting_files_outside_or_in_the_working_dir_is_refused(sb, tmp_path):
