@@ -109,8 +109,9 @@ RECIPES: dict[str, Recipe] = {
             "LaTeX (Stacks Project), LSTM 2x256",
             "latex",
             CharLMConfig(kind="lstm", hidden=256, layers=2, embed=64, dropout=0.1),
-            TrainConfig(batch=32, seq_len=128, lr=2e-3, max_steps=0, time_budget_s=600, clock="cpu",
+            TrainConfig(batch=32, seq_len=128, lr=2e-3, max_steps=0, time_budget_s=300, clock="cpu",
                         warmup_steps=50, eval_every=250),
+            notes="A short run (300 CPU s, under half an epoch): what a few minutes of training gives.",
             tags=["gallery"],
         ),
         Recipe(
@@ -118,8 +119,9 @@ RECIPES: dict[str, Recipe] = {
             "Linux kernel C, LSTM 2x256",
             "linux_c",
             CharLMConfig(kind="lstm", hidden=256, layers=2, embed=64, dropout=0.1),
-            TrainConfig(batch=32, seq_len=128, lr=2e-3, max_steps=0, time_budget_s=600, clock="cpu",
+            TrainConfig(batch=32, seq_len=128, lr=2e-3, max_steps=0, time_budget_s=300, clock="cpu",
                         warmup_steps=50, eval_every=250),
+            notes="A short run (300 CPU s, under half an epoch): what a few minutes of training gives.",
             tags=["gallery"],
         ),
     ]
