@@ -23,6 +23,7 @@ from torch import nn
 
 from core import checkpoints, inference, sampling
 from core.data import Vocab
+from core.models import charlm
 from core.models.charlm import CharLM, CharLMConfig, TorchCharLM, build
 
 SHAKESPEARE_LSTM = "shakespeare-lstm"
@@ -53,18 +54,8 @@ def _median_ms(fn, repeats: int) -> float:
 
 
 def torch_twin(model: CharLM) -> TorchCharLM:
-    """nn.LSTM (etc.) with our model's weights copied in."""
-    twin = TorchCharLM(CharLMConfig(**{**model.cfg.to_dict(), "backend": "torch"}))
-    with torch.no_grad():
-        twin.embed.weight.copy_(model.embed.weight)
-        twin.head.weight.copy_(model.head.weight)
-        twin.head.bias.copy_(model.head.bias)
-        for layer, cell in enumerate(model.cells):
-            getattr(twin.rnn, f"weight_ih_l{layer}").copy_(cell.W_xh.weight)
-            getattr(twin.rnn, f"bias_ih_l{layer}").copy_(cell.W_xh.bias)
-            getattr(twin.rnn, f"weight_hh_l{layer}").copy_(cell.W_hh.weight)
-            getattr(twin.rnn, f"bias_hh_l{layer}").copy_(cell.W_hh.bias)
-    return inference.prepare(twin, torch.device("cpu"))
+    """nn.LSTM (etc.) with our model's weights, ready for read-only timing."""
+    return inference.prepare(charlm.torch_twin(model), torch.device("cpu"))
 
 
 def bare_lstm_loop(twin: TorchCharLM, n: int, seed: int = 0) -> list[int]:

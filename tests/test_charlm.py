@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.models.charlm import CharLM, CharLMConfig, TorchCharLM, build
+from core.models import charlm
+from core.models.charlm import CharLM, CharLMConfig, build
 from core.models.fastgen import FastStepper, NumpyStepper
 
 torch.set_num_threads(1)
@@ -53,16 +54,7 @@ def test_torch_backed_model_matches_ours_with_copied_weights(kind):
     torch.manual_seed(2)
     cfg = CharLMConfig(kind=kind, vocab_size=V, hidden=8, layers=2, embed=4)
     ours = CharLM(cfg)
-    ref = TorchCharLM(CharLMConfig(**{**cfg.to_dict(), "backend": "torch"}))
-    with torch.no_grad():
-        ref.embed.weight.copy_(ours.embed.weight)
-        ref.head.weight.copy_(ours.head.weight)
-        ref.head.bias.copy_(ours.head.bias)
-        for layer, cell in enumerate(ours.cells):
-            getattr(ref.rnn, f"weight_ih_l{layer}").copy_(cell.W_xh.weight)
-            getattr(ref.rnn, f"bias_ih_l{layer}").copy_(cell.W_xh.bias)
-            getattr(ref.rnn, f"weight_hh_l{layer}").copy_(cell.W_hh.weight)
-            getattr(ref.rnn, f"bias_hh_l{layer}").copy_(cell.W_hh.bias)
+    ref = charlm.torch_twin(ours)
     idx = torch.randint(V, (B, T))
     a, sa, _ = ours(idx)
     b, sb, _ = ref(idx)

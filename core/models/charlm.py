@@ -174,6 +174,21 @@ class TorchCharLM(nn.Module):
         return self.step
 
 
+def torch_twin(model: CharLM) -> TorchCharLM:
+    """The nn.RNN/LSTM/GRU-backed model with `model`'s weights copied in (same gate order as torch)."""
+    twin = TorchCharLM(CharLMConfig(**{**model.cfg.to_dict(), "backend": "torch"}))
+    with torch.no_grad():
+        twin.embed.weight.copy_(model.embed.weight)
+        twin.head.weight.copy_(model.head.weight)
+        twin.head.bias.copy_(model.head.bias)
+        for layer, cell in enumerate(model.cells):
+            getattr(twin.rnn, f"weight_ih_l{layer}").copy_(cell.W_xh.weight)
+            getattr(twin.rnn, f"bias_ih_l{layer}").copy_(cell.W_xh.bias)
+            getattr(twin.rnn, f"weight_hh_l{layer}").copy_(cell.W_hh.weight)
+            getattr(twin.rnn, f"bias_hh_l{layer}").copy_(cell.W_hh.bias)
+    return twin
+
+
 def build(cfg: CharLMConfig) -> CharLM | TorchCharLM:
     """The model a config describes, freshly initialised."""
     return CharLM(cfg) if cfg.backend == "cells" else TorchCharLM(cfg)
