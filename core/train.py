@@ -84,11 +84,13 @@ RECIPES: dict[str, Recipe] = {
             "names-lstm",
             "Baby names, LSTM 2x128",
             "names",
-            CharLMConfig(kind="lstm", hidden=128, layers=2, embed=32, dropout=0.1),
-            TrainConfig(batch=32, seq_len=64, lr=3e-3, max_steps=0, time_budget_s=360, clock="cpu",
+            CharLMConfig(kind="lstm", hidden=128, layers=2, embed=32, dropout=0.3),
+            TrainConfig(batch=32, seq_len=64, lr=3e-3, max_steps=0, time_budget_s=150, clock="cpu",
                         warmup_steps=50, eval_every=250),
             notes="names.txt is sorted (by popularity, then alphabetically); its lines are shuffled first, or "
-            "the model learns the order and copies neighbours.",
+            "the model learns the order and copies neighbours. Trained briefly with strong dropout on purpose: "
+            "a 360 s run with dropout 0.1 reached a lower validation loss (1.957) but memorised more, and only "
+            "73% of its samples were new names; this one invents more (see names_quality).",
             tags=["gallery"],
             shuffle_lines_seed=0,
         ),
@@ -174,19 +176,27 @@ def _samples(model, vocab, prime: str) -> dict[str, str]:
     }
 
 
-def _names_quality(model, vocab, train_text: str, n: int = 1000) -> dict:
-    """Sample n names (tau 1.0); how many are new, and how many look like names (2-15 lowercase letters)."""
-    known = set(train_text.split("\n"))
+def names_quality(model, vocab, names_text: str, n: int = 1000, tau: float = 1.0) -> dict:
+    """Sample n names at `tau` and measure them against the WHOLE names list (train and validation lines).
+
+    A sample "looks like a name" when it has 2-15 lowercase letters and every letter pair in it, counting the
+    start and the end of the name as letters, occurs somewhere in the list (so no "xq" or a name ending in "q"
+    that no real name has). "Novel" means it also is not in the list.
+    """
+    known = {s for s in names_text.split("\n") if s}
+    pairs = {a + b for name in known for a, b in zip("^" + name, name + "$", strict=True)}
     out: list[str] = []
     seed = 0
     while len(out) < n:
-        text = sampling.sample(model, vocab, 8000, 1.0, prime="\n", seed=seed)
+        text = sampling.sample(model, vocab, 8000, tau, prime="\n", seed=seed)
         out.extend(text.split("\n")[:-1])  # the last piece may be cut off
         seed += 1
     out = out[:n]
-    plausible = [s for s in out if 2 <= len(s) <= 15 and s.isalpha() and s.islower()]
+    plausible = [s for s in out if 2 <= len(s) <= 15 and s.isalpha() and s.islower()
+                 and all(a + b in pairs for a, b in zip("^" + s, s + "$", strict=True))]
     novel = [s for s in plausible if s not in known]
-    return {"sampled": n, "plausible_fraction": len(plausible) / n, "novel_plausible_fraction": len(novel) / n,
+    return {"sampled": n, "temperature": tau, "checked_against": f"all {len(known):,} names in the list",
+            "plausible_fraction": len(plausible) / n, "novel_plausible_fraction": len(novel) / n,
             "examples_novel": novel[:20]}
 
 
@@ -287,7 +297,8 @@ def run(recipe: Recipe, resume: bool, threads: int) -> dict:
     if snapshot_entries:
         entry["snapshots"] = snapshot_entries
     if recipe.corpus == "names":
-        entry["names_quality"] = _names_quality(shipped, data.vocab, data.vocab.decode(data.train))
+        entry["names_quality"] = names_quality(shipped, data.vocab, data.vocab.decode(data.train) + "\n"
+                                               + data.vocab.decode(data.val))
     checkpoints.register(recipe.name, entry)
     print(f"[{recipe.name}] saved {path.name} ({file_facts['bytes']:,} bytes): val {val_loss:.4f} nats/char, "
           f"ppl {math.exp(val_loss):.3f}", flush=True)
