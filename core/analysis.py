@@ -1,11 +1,13 @@
 """Measurements behind the Module 2-3 demos: gradient flow by autograd, the telephone game, gate playground,
-hidden-state traces of a trained char model. Plain torch; nothing here trains or mutates a model.
+hidden-state traces of a trained char model, and per-unit activations and their correlation with text features
+(Module 5). Plain torch + NumPy; nothing here trains or mutates a model.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -119,3 +121,79 @@ def embed_text(model: nn.Module, ids: list[int], dtype: torch.dtype = torch.floa
     """The trained embeddings of `ids`, (T, E) on the CPU."""
     with torch.no_grad():
         return model.embed.weight[torch.tensor(ids, device=model.embed.weight.device)].detach().cpu().to(dtype)
+
+
+def _layer_weights(model: nn.Module, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(W_ih, b_ih, W_hh, b_hh) of one layer, in torch's gate order, from a CharLM or a TorchCharLM."""
+    if hasattr(model, "cells"):
+        cell = model.cells[layer]
+        return cell.W_xh.weight, cell.W_xh.bias, cell.W_hh.weight, cell.W_hh.bias
+    rnn = model.rnn
+    return tuple(getattr(rnn, f"{name}_l{layer}") for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh"))
+
+
+def layer_states(model: nn.Module, idx: Tensor,
+                 state: tuple | None = None) -> tuple[list[dict[str, np.ndarray]], tuple]:
+    """Every layer's hidden state h (and LSTM cell state c) after each character, and the final model state.
+
+    idx (B, T) -> per layer {"h": (B, T, H)[, "c": (B, T, H)]} as float32 NumPy. Works for CharLM and
+    TorchCharLM: each layer runs through torch's fused nn.LSTM/GRU/RNN (4-10x faster than our step loop for a
+    whole text); the LSTM cell states, which nn.LSTM does not return, come from the gates recomputed in one
+    matmul from the shifted h and a cheap elementwise recurrence c_t = f_t c_{t-1} + i_t g_t.
+    """
+    kind, H = model.cfg.kind, model.cfg.hidden
+    B = idx.shape[0]
+    if state is None:
+        state = model.init_state(B, idx.device)
+    out: list[dict[str, np.ndarray]] = []
+    new_state = []
+    with inference.inference():
+        x = model.embed(idx)  # (B, T, E)
+        for layer in range(model.cfg.layers):
+            W_ih, b_ih, W_hh, b_hh = _layer_weights(model, layer)
+            rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind](x.shape[-1], H, batch_first=True)
+            rnn = rnn.to(device=x.device, dtype=x.dtype)
+            for name, w in zip(("weight_ih_l0", "bias_ih_l0", "weight_hh_l0", "bias_hh_l0"),
+                               (W_ih, b_ih, W_hh, b_hh), strict=True):
+                getattr(rnn, name).copy_(w)
+            s = state[layer]
+            h0 = s[0][None]  # (1, B, H)
+            h, _ = rnn(x, (h0, s[1][None]) if kind == "lstm" else h0)  # (B, T, H)
+            item = {"h": h.float().cpu().numpy()}
+            if kind == "lstm":
+                h_prev = torch.cat([s[0][:, None], h[:, :-1]], 1)  # (B, T, H)
+                gates = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh  # (B, T, 4H)
+                i, f, g, _ = gates.chunk(4, -1)
+                ig = (torch.sigmoid(i) * torch.tanh(g)).float().cpu().numpy()
+                f = torch.sigmoid(f).float().cpu().numpy()
+                c = np.empty_like(ig)
+                c_t = s[1].float().cpu().numpy()  # (B, H)
+                for t in range(ig.shape[1]):
+                    c_t = f[:, t] * c_t + ig[:, t]
+                    c[:, t] = c_t
+                item["c"] = c
+                new_state.append((h[:, -1], torch.from_numpy(c[:, -1]).to(h.device, h.dtype)))
+            else:
+                new_state.append((h[:, -1],))
+            out.append(item)
+            x = h
+    return out, tuple(new_state)
+
+
+def pearson_by_unit(acts: np.ndarray, feature: np.ndarray) -> np.ndarray:
+    """Pearson r between each column of acts (N, H) and feature (N,); 0 where either side is constant."""
+    a = np.asarray(acts, dtype=np.float64)
+    f = np.asarray(feature, dtype=np.float64)
+    a = a - a.mean(0)
+    f = f - f.mean()
+    denom = np.sqrt((a * a).sum(0) * (f * f).sum())
+    num = f @ a  # (H,)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(denom > 1e-12, num / np.where(denom > 1e-12, denom, 1.0), 0.0)
+    return np.clip(r, -1.0, 1.0)
+
+
+def top_units(r: np.ndarray, k: int = 5) -> list[tuple[int, float]]:
+    """The k units with the largest |r|, as (unit, r), strongest first."""
+    order = np.argsort(-np.abs(r), kind="stable")[:k]
+    return [(int(u), float(r[u])) for u in order]

@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -102,6 +103,36 @@ def save_file(
     torch.save(payload, tmp)
     os.replace(tmp, path)
     return {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path), "dtype": "float16"}
+
+
+def save_typed(path: Path, model_type: str, model: nn.Module, **extra) -> dict:
+    """Write another model family's weights (float16) + config (+ `extra`, e.g. vocabularies) to `path`, atomically;
+    return the file facts for its manifest entry. The family's loader reads it back with load_typed."""
+    payload = {"format": FORMAT, "model_type": model_type, "config": model.cfg.to_dict(), **extra,
+               "state_dict": _half(model.state_dict())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path), "dtype": "float16"}
+
+
+def load_typed(path: Path, model_type: str, what: str, make: Callable[[dict], nn.Module],
+               device: torch.device | str | None = None) -> nn.Module:
+    """Read a file written by save_typed: `make(payload)` builds the model from its config (and raises
+    CheckpointError when, e.g., a vocabulary does not match); a wrong type, truncated file or misfit weights
+    become a CheckpointError that names the file. Returns the model in eval mode on `device`."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or payload.get("model_type") != model_type:
+            raise CheckpointError(f"it is not {what} checkpoint.")
+        model = make(payload)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
+    except CheckpointError as e:
+        raise CheckpointError(f"{path.name}: {e}") from e
+    except Exception as e:  # truncated file, wrong shapes, missing keys
+        raise CheckpointError(f"{path.name} could not be loaded ({type(e).__name__}: {e}).") from e
+    return model.eval().to(device or "cpu")
 
 
 def load_file(path: Path, device: torch.device | str | None = None, snapshot: int | None = None):

@@ -22,7 +22,6 @@ from pathlib import Path
 import torch
 
 from core import checkpoints, inference, tasks
-from core.data import sha256_file
 from core.models.seq2seq import Seq2Seq, Seq2SeqConfig, num_params
 
 MODEL_TYPE = "seq2seq-dates"
@@ -313,31 +312,18 @@ def _valid_iso(s: str) -> bool:
 
 # ---------------------------------------------------------------- checkpoint files
 def save_file(path: Path, model: Seq2Seq) -> dict:
-    payload = {"format": checkpoints.FORMAT, "model_type": MODEL_TYPE, "config": model.cfg.to_dict(),
-               "src_vocab": tasks.SRC_VOCAB.to_list(), "tgt_vocab": tasks.TGT_VOCAB.to_list(),
-               "state_dict": {k: v.detach().cpu().half() for k, v in model.state_dict().items()}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path), "dtype": "float16"}
+    return checkpoints.save_typed(path, MODEL_TYPE, model, src_vocab=tasks.SRC_VOCAB.to_list(),
+                                  tgt_vocab=tasks.TGT_VOCAB.to_list())
+
+
+def _make(payload: dict) -> Seq2Seq:
+    if payload["src_vocab"] != tasks.SRC_VOCAB.to_list() or payload["tgt_vocab"] != tasks.TGT_VOCAB.to_list():
+        raise checkpoints.CheckpointError("it was trained with another vocabulary than core.tasks.")
+    return Seq2Seq(Seq2SeqConfig(**payload["config"]))
 
 
 def load_file(path: Path, device: torch.device | str | None = None) -> Seq2Seq:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if payload.get("model_type") != MODEL_TYPE:
-            raise checkpoints.CheckpointError(f"{path.name} is not a dates seq2seq checkpoint.")
-        if payload["src_vocab"] != tasks.SRC_VOCAB.to_list() or payload["tgt_vocab"] != tasks.TGT_VOCAB.to_list():
-            raise checkpoints.CheckpointError(f"{path.name} was trained with another vocabulary than core.tasks.")
-        model = Seq2Seq(Seq2SeqConfig(**payload["config"]))
-        model.load_state_dict({k: v.float() for k, v in payload["state_dict"].items()})
-    except checkpoints.CheckpointError:
-        raise
-    except Exception as e:  # truncated file, wrong shapes, missing keys
-        raise checkpoints.CheckpointError(f"{path.name} could not be loaded ({type(e).__name__}: {e}).") from e
-    return model.eval().to(device or "cpu")
-
+    return checkpoints.load_typed(path, MODEL_TYPE, "a dates seq2seq", _make, device)
 
 def load(name: str, device: torch.device | str | None = None,
          directory: Path | str | None = None) -> tuple[Seq2Seq, dict]:

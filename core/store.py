@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,6 +163,106 @@ class LabAttempt(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# ---- capstone (module 10): server-measured results, gallery, blinded peer review, badges, votes ----------------
+
+
+class CapstoneResult(Base):
+    """The server's own measurement of one learner run on its held-out split; on the leaderboard once submitted.
+
+    Only server code writes the numbers (core.capstone.evaluate_run); no page lets a learner type one."""
+
+    __tablename__ = "capstone_results"
+    __table_args__ = (UniqueConstraint("learner_id", "run_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(120))
+    corpus: Mapped[str] = mapped_column(String(200))
+    config: Mapped[str] = mapped_column(Text)  # JSON: the model config
+    loss: Mapped[float] = mapped_column(Float)  # nats/char on the held-out split
+    chars: Mapped[int] = mapped_column(Integer)  # characters scored
+    unigram_perplexity: Mapped[float] = mapped_column(Float)  # baseline on the same held-out text
+    sample: Mapped[str] = mapped_column(Text)
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: not on the leaderboard
+    track: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class GallerySample(Base):
+    """A text a learner's own model generated (on the server) and the learner chose to share, anonymously."""
+
+    __tablename__ = "gallery_samples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    settings: Mapped[str] = mapped_column(Text)  # JSON: temperature, seed, prime, model summary
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SampleLike(Base):
+    __tablename__ = "sample_likes"
+    __table_args__ = (UniqueConstraint("learner_id", "sample_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("gallery_samples.id", ondelete="CASCADE"), index=True)
+
+
+class ReviewAssignment(Base):
+    """One blinded peer review: a reviewer rates one gallery sample; ratings stay empty until submitted."""
+
+    __tablename__ = "review_assignments"
+    __table_args__ = (UniqueConstraint("reviewer_id", "sample_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("gallery_samples.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    coherence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    creativity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    style: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class BadgeAward(Base):
+    __tablename__ = "badge_awards"
+    __table_args__ = (UniqueConstraint("learner_id", "badge_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    badge_id: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[str] = mapped_column(Text)
+    awarded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NeuronFinding(Base):
+    """A neuron of a learner's own model and the input feature it tracks, with the correlation the server measured."""
+
+    __tablename__ = "neuron_findings"
+    __table_args__ = (UniqueConstraint("learner_id", "run_id", "layer", "neuron"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    layer: Mapped[int] = mapped_column(Integer)
+    neuron: Mapped[int] = mapped_column(Integer)
+    feature: Mapped[str] = mapped_column(String(40))
+    correlation: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChallengeVote(Base):
+    """The final-challenge vote: one per learner, for another learner's gallery sample (changeable)."""
+
+    __tablename__ = "challenge_votes"
+    voter_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("gallery_samples.id", ondelete="CASCADE"), index=True)
+    voted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 @dataclass(frozen=True)
 class LabSummary:
     lab_id: str
@@ -179,6 +280,118 @@ class LearnerRecord:
     cohort_code: str | None
     path: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """A learner's own server-measured result (with its leaderboard and moderation state)."""
+
+    id: int
+    run_id: str
+    title: str
+    corpus: str
+    config: dict
+    loss: float  # nats/char on the held-out split
+    chars: int
+    unigram_perplexity: float
+    sample: str
+    evaluated_at: datetime
+    category: str | None
+    track: str | None
+    submitted_at: datetime | None
+    hidden: bool
+    hidden_reason: str | None
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(self.loss)
+
+    @property
+    def bits_per_char(self) -> float:
+        return self.loss / math.log(2)
+
+
+@dataclass(frozen=True)
+class LeaderRow:
+    rank: int
+    name: str  # display name, as the learner chose it
+    title: str
+    corpus: str
+    track: str | None
+    loss: float
+    chars: int
+    unigram_perplexity: float
+    sample: str
+    config: dict
+    is_you: bool
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(self.loss)
+
+    @property
+    def bits_per_char(self) -> float:
+        return self.loss / math.log(2)
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    """A shared sample as others see it: no author, no run id."""
+
+    id: int
+    text: str
+    settings: dict
+    likes: int
+    liked: bool  # by the viewer
+    mine: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewTask:
+    """One sample to review, blinded: the reviewer sees the text and the sampling settings, never the author."""
+
+    assignment_id: int
+    text: str
+    settings: dict
+    coherence: int | None
+    creativity: int | None
+    style: int | None
+
+    @property
+    def done(self) -> bool:
+        return self.coherence is not None
+
+
+@dataclass(frozen=True)
+class ReviewAggregate:
+    """What an author sees of the reviews of one sample: how many and the mean ratings, never who."""
+
+    reviews: int
+    coherence: float
+    creativity: float
+    style: float
+
+
+@dataclass(frozen=True)
+class BadgeRecord:
+    badge_id: str
+    evidence: str
+    awarded_at: datetime
+
+
+@dataclass(frozen=True)
+class FindingRecord:
+    run_id: str
+    layer: int
+    neuron: int
+    feature: str
+    correlation: float
+    label: str
+    created_at: datetime
+
+
+REVIEW_CRITERIA = ("coherence", "creativity", "style")
 
 
 def _record(row: Learner) -> LearnerRecord:
@@ -534,6 +747,7 @@ class Store:
             ],
             **self._export_assessment(learner_id),
             "lab_attempts": self._export_labs(learner_id),
+            **self._export_capstone(learner_id),
         }
 
     @_db_errors
@@ -544,6 +758,7 @@ class Store:
             s.execute(delete(QuizScore).where(QuizScore.learner_id == learner_id))
             for table in (QuizAnswer, Reflection, DeckCard, CardReview, LabAttempt):
                 s.execute(delete(table).where(table.learner_id == learner_id))
+            self._delete_capstone(s, learner_id)
             s.execute(delete(Learner).where(Learner.id == learner_id))
 
     # ---- assessment: quiz answers, reflections, flashcard deck and reviews -------------------------------------
@@ -706,3 +921,399 @@ class Store:
                              .where(LabAttempt.learner_id == learner_id).order_by(LabAttempt.id)).all()
         return [{"lab": lab, "passed": p, "total": t, "code": code, "at": _aware(at).isoformat()}
                 for lab, p, t, code, at in rows]
+
+    # ---- capstone: server-measured results and the leaderboard -------------------------------------------------
+    # Cohort features (leaderboard, gallery, peer review, vote) only ever show learners of the viewer's own cohort
+    # (learners without a cohort code form one group). Others' rows carry no learner id.
+
+    def _cohort_of(self, s: Session, learner_id: int) -> Any:
+        """A select of the learner ids in `learner_id`'s cohort (empty when that learner does not exist)."""
+        row = s.get(Learner, learner_id)
+        if row is None:
+            return select(Learner.id).where(Learner.id == -1)
+        if row.cohort_code is None:
+            return select(Learner.id).where(Learner.cohort_code.is_(None))
+        return select(Learner.id).where(Learner.cohort_code == row.cohort_code)
+
+    @staticmethod
+    def _result(r: CapstoneResult) -> ResultRecord:
+        return ResultRecord(r.id, r.run_id, r.title, r.corpus, json.loads(r.config), r.loss, r.chars,
+                            r.unigram_perplexity, r.sample, _aware(r.evaluated_at), r.category, r.track,
+                            _aware(r.submitted_at) if r.submitted_at else None, bool(r.hidden), r.hidden_reason)
+
+    @_db_errors
+    def save_evaluation(self, learner_id: int, run_id: str, title: str, corpus: str, config: dict, loss: float,
+                        chars: int, unigram_perplexity: float, sample: str) -> ResultRecord:
+        """Store the server's measurement of one of the learner's runs (re-measuring replaces the numbers and keeps
+        the leaderboard and moderation state). Called only by core.capstone.evaluate_run, never with typed input."""
+        if not (math.isfinite(loss) and loss >= 0 and chars >= 1 and math.isfinite(unigram_perplexity)):
+            raise ValueError(f"Not a valid measurement: loss {loss!r} over {chars!r} characters.")
+        with self._tx() as s:
+            row = s.scalar(select(CapstoneResult).where(CapstoneResult.learner_id == learner_id,
+                                                        CapstoneResult.run_id == run_id))
+            if row is None:
+                row = CapstoneResult(learner_id=learner_id, run_id=run_id[:40], hidden=False)
+                s.add(row)
+            row.title, row.corpus, row.config = title[:120], corpus[:200], json.dumps(config)
+            row.loss, row.chars, row.unigram_perplexity = float(loss), int(chars), float(unigram_perplexity)
+            row.sample, row.evaluated_at = sample[:4000], _now()
+            s.flush()
+            return self._result(row)
+
+    @_db_errors
+    def my_results(self, learner_id: int) -> list[ResultRecord]:
+        """This learner's measured runs, best (lowest loss) first, with leaderboard and moderation state."""
+        with self._tx() as s:
+            rows = s.scalars(select(CapstoneResult).where(CapstoneResult.learner_id == learner_id)
+                             .order_by(CapstoneResult.loss, CapstoneResult.id))
+            return [self._result(r) for r in rows]
+
+    @_db_errors
+    def submit_result(self, learner_id: int, run_id: str, category: str, track: str | None = None) -> None:
+        """Put the learner's measured run on the leaderboard of `category`. Only a measured run can be submitted:
+        the numbers on the board are the server's, never the learner's."""
+        with self._tx() as s:
+            row = s.scalar(select(CapstoneResult).where(CapstoneResult.learner_id == learner_id,
+                                                        CapstoneResult.run_id == run_id))
+            if row is None:
+                raise StoreError("Measure this run on its held-out split first; only measured runs can be submitted.")
+            row.category, row.track, row.submitted_at = category[:64], (track or None), _now()
+
+    @_db_errors
+    def withdraw_result(self, learner_id: int, run_id: str) -> None:
+        with self._tx() as s:
+            row = s.scalar(select(CapstoneResult).where(CapstoneResult.learner_id == learner_id,
+                                                        CapstoneResult.run_id == run_id))
+            if row is not None:
+                row.category, row.track, row.submitted_at = None, None, None
+
+    @_db_errors
+    def leaderboard(self, viewer_id: int, category: str) -> list[LeaderRow]:
+        """COHORT: the best visible submitted result per learner of the viewer's cohort in one category, ranked by
+        the server-measured loss. Names are display names; no learner ids, hidden entries never appear."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(CapstoneResult, Learner.display_name)
+                .join(Learner, Learner.id == CapstoneResult.learner_id)
+                .where(CapstoneResult.learner_id.in_(self._cohort_of(s, viewer_id)),
+                       CapstoneResult.category == category, CapstoneResult.hidden.is_(False))
+                .order_by(CapstoneResult.loss, CapstoneResult.submitted_at, CapstoneResult.id)
+            ).all()
+            out: list[LeaderRow] = []
+            seen: set[int] = set()
+            for r, name in rows:
+                if r.learner_id in seen:
+                    continue
+                seen.add(r.learner_id)
+                out.append(LeaderRow(len(out) + 1, name, r.title, r.corpus, r.track, r.loss, r.chars,
+                                     r.unigram_perplexity, r.sample, json.loads(r.config), r.learner_id == viewer_id))
+            return out
+
+    @_db_errors
+    def leaderboard_categories(self, viewer_id: int) -> list[str]:
+        """COHORT: categories with at least one visible entry in the viewer's cohort."""
+        with self._tx() as s:
+            return sorted(c for c in s.scalars(
+                select(CapstoneResult.category).distinct()
+                .where(CapstoneResult.learner_id.in_(self._cohort_of(s, viewer_id)),
+                       CapstoneResult.category.is_not(None), CapstoneResult.hidden.is_(False))) if c)
+
+    @_db_errors
+    def moderation_entries(self, cohort_code: str | None = None) -> list[dict]:
+        """INSTRUCTOR ONLY: every submitted leaderboard entry (hidden ones too) with its learner and state."""
+        query = (select(CapstoneResult, Learner.display_name, Learner.cohort_code)
+                 .join(Learner, Learner.id == CapstoneResult.learner_id)
+                 .where(CapstoneResult.category.is_not(None))
+                 .order_by(CapstoneResult.category, CapstoneResult.loss))
+        if cohort_code:
+            query = query.where(Learner.cohort_code == cohort_code)
+        with self._tx() as s:
+            return [{"entry": r.id, "learner": name, "cohort": cohort or "", "category": r.category,
+                     "track": r.track or "", "title": r.title, "corpus": r.corpus,
+                     "perplexity": math.exp(r.loss), "bits_per_char": r.loss / math.log(2), "chars": r.chars,
+                     "submitted_at": _aware(r.submitted_at).isoformat() if r.submitted_at else "",
+                     "hidden": bool(r.hidden), "reason": r.hidden_reason or "", "sample": r.sample}
+                    for r, name, cohort in s.execute(query)]
+
+    @_db_errors
+    def moderate_result(self, entry_id: int, hidden: bool, reason: str) -> None:
+        """INSTRUCTOR ONLY: hide (a reason is required) or restore a leaderboard entry."""
+        reason = (reason or "").strip()
+        if hidden and not reason:
+            raise ValueError("Give a reason for hiding the entry; the learner sees it.")
+        if len(reason) > 500:
+            raise ValueError("Keep the reason under 500 characters.")
+        with self._tx() as s:
+            row = s.get(CapstoneResult, entry_id)
+            if row is None:
+                raise StoreError(f"There is no leaderboard entry {entry_id}.")
+            row.hidden, row.hidden_reason, row.moderated_at = bool(hidden), reason or None, _now()
+
+    # ---- capstone: sample gallery, likes and the final-challenge vote ------------------------------------------
+
+    SAMPLE_MAX = 3000
+    SAMPLES_PER_LEARNER = 20
+
+    def _visible_sample(self, s: Session, viewer_id: int, sample_id: int) -> GallerySample:
+        row = s.scalar(select(GallerySample).where(GallerySample.id == sample_id, GallerySample.hidden.is_(False),
+                                                   GallerySample.learner_id.in_(self._cohort_of(s, viewer_id))))
+        if row is None:
+            raise StoreError("That sample is not in your cohort's gallery.")
+        return row
+
+    @_db_errors
+    def share_sample(self, learner_id: int, run_id: str, text: str, settings: dict) -> int:
+        """Share a sample the server generated from one of the learner's runs; returns its gallery id."""
+        if not text.strip():
+            raise ValueError("An empty sample cannot be shared.")
+        with self._tx() as s:
+            count = s.scalar(select(func.count()).select_from(GallerySample)
+                             .where(GallerySample.learner_id == learner_id))
+            if count >= self.SAMPLES_PER_LEARNER:
+                raise ValueError(f"You have shared {count} samples, the most allowed; delete one first.")
+            row = GallerySample(learner_id=learner_id, run_id=run_id[:40], text=text[: self.SAMPLE_MAX],
+                                settings=json.dumps(settings), created_at=_now(), hidden=False)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    @_db_errors
+    def delete_sample(self, learner_id: int, sample_id: int) -> None:
+        with self._tx() as s:
+            row = s.scalar(select(GallerySample).where(GallerySample.id == sample_id,
+                                                       GallerySample.learner_id == learner_id))
+            if row is not None:
+                for table in (SampleLike, ReviewAssignment, ChallengeVote):
+                    s.execute(delete(table).where(table.sample_id == sample_id))
+                s.delete(row)
+
+    def _gallery(self, s: Session, viewer_id: int, where: Any) -> list[GalleryItem]:
+        likes = dict(s.execute(select(SampleLike.sample_id, func.count()).group_by(SampleLike.sample_id)
+                               .where(SampleLike.sample_id.in_(select(GallerySample.id).where(where)))).all())
+        mine_liked = set(s.scalars(select(SampleLike.sample_id).where(SampleLike.learner_id == viewer_id)))
+        rows = s.scalars(select(GallerySample).where(where)
+                         .order_by(GallerySample.created_at.desc(), GallerySample.id.desc()))
+        return [GalleryItem(r.id, r.text, json.loads(r.settings), int(likes.get(r.id, 0)), r.id in mine_liked,
+                            r.learner_id == viewer_id, _aware(r.created_at)) for r in rows]
+
+    @_db_errors
+    def gallery(self, viewer_id: int) -> list[GalleryItem]:
+        """COHORT: the visible shared samples of the viewer's cohort, newest first, anonymous."""
+        with self._tx() as s:
+            where = GallerySample.hidden.is_(False) & GallerySample.learner_id.in_(self._cohort_of(s, viewer_id))
+            return self._gallery(s, viewer_id, where)
+
+    @_db_errors
+    def my_samples(self, learner_id: int) -> list[GalleryItem]:
+        """This learner's own shared samples, with their like counts."""
+        with self._tx() as s:
+            return self._gallery(s, learner_id, GallerySample.learner_id == learner_id)
+
+    @_db_errors
+    def like_sample(self, learner_id: int, sample_id: int, liked: bool = True) -> None:
+        """One like per learner per sample, never for one's own."""
+        with self._tx() as s:
+            row = self._visible_sample(s, learner_id, sample_id)
+            if row.learner_id == learner_id:
+                raise ValueError("You cannot like your own sample.")
+            existing = s.scalar(select(SampleLike).where(SampleLike.learner_id == learner_id,
+                                                         SampleLike.sample_id == sample_id))
+            if liked and existing is None:
+                s.add(SampleLike(learner_id=learner_id, sample_id=sample_id))
+            elif not liked and existing is not None:
+                s.delete(existing)
+
+    @_db_errors
+    def cast_vote(self, learner_id: int, sample_id: int) -> None:
+        """The final-challenge vote: one per learner (a new vote replaces the old), never for one's own sample."""
+        with self._tx() as s:
+            row = self._visible_sample(s, learner_id, sample_id)
+            if row.learner_id == learner_id:
+                raise ValueError("You cannot vote for your own sample.")
+            vote = s.get(ChallengeVote, learner_id)
+            if vote is None:
+                s.add(ChallengeVote(voter_id=learner_id, sample_id=sample_id, voted_at=_now()))
+            else:
+                vote.sample_id, vote.voted_at = sample_id, _now()
+
+    @_db_errors
+    def my_vote(self, learner_id: int) -> int | None:
+        with self._tx() as s:
+            vote = s.get(ChallengeVote, learner_id)
+            return vote.sample_id if vote else None
+
+    @_db_errors
+    def vote_tally(self, viewer_id: int) -> dict[int, int]:
+        """COHORT: sample id -> final-challenge votes, for the visible samples of the viewer's cohort."""
+        with self._tx() as s:
+            visible = select(GallerySample.id).where(GallerySample.hidden.is_(False),
+                                                     GallerySample.learner_id.in_(self._cohort_of(s, viewer_id)))
+            return {sid: int(n) for sid, n in s.execute(
+                select(ChallengeVote.sample_id, func.count()).where(ChallengeVote.sample_id.in_(visible))
+                .group_by(ChallengeVote.sample_id))}
+
+    # ---- capstone: blinded peer review -------------------------------------------------------------------------
+
+    REVIEWS_PER_LEARNER = 3
+
+    @_db_errors
+    def review_tasks(self, reviewer_id: int) -> list[ReviewTask]:
+        """COHORT: the reviewer's (up to) three blinded reviews, assigning new ones from the cohort's gallery when
+        fewer than three exist: never the reviewer's own samples, different authors first, then the samples with
+        the fewest reviewers. The tasks carry the text and settings only, never the author."""
+        with self._tx() as s:
+            assigned = s.scalars(select(ReviewAssignment).where(ReviewAssignment.reviewer_id == reviewer_id)
+                                 .order_by(ReviewAssignment.id)).all()
+            missing = self.REVIEWS_PER_LEARNER - len(assigned)
+            if missing > 0:
+                taken = {a.sample_id for a in assigned}
+                authors = set(s.scalars(select(GallerySample.learner_id)
+                                        .where(GallerySample.id.in_(taken)))) if taken else set()
+                load = dict(s.execute(select(ReviewAssignment.sample_id, func.count())
+                                      .group_by(ReviewAssignment.sample_id)).all())
+                pool = s.execute(select(GallerySample.id, GallerySample.learner_id).where(
+                    GallerySample.hidden.is_(False), GallerySample.learner_id != reviewer_id,
+                    GallerySample.learner_id.in_(self._cohort_of(s, reviewer_id)))).all()
+                pool = [(sid, author) for sid, author in pool if sid not in taken]
+                for _ in range(missing):
+                    if not pool:
+                        break
+                    sid, author = min(pool, key=lambda p: (p[1] in authors, load.get(p[0], 0), p[0]))
+                    s.add(ReviewAssignment(reviewer_id=reviewer_id, sample_id=sid, assigned_at=_now()))
+                    authors.add(author)
+                    pool = [p for p in pool if p[0] != sid]
+                s.flush()
+            rows = s.execute(select(ReviewAssignment, GallerySample.text, GallerySample.settings)
+                             .join(GallerySample, GallerySample.id == ReviewAssignment.sample_id)
+                             .where(ReviewAssignment.reviewer_id == reviewer_id)
+                             .order_by(ReviewAssignment.id)).all()
+            return [ReviewTask(a.id, text, json.loads(settings), a.coherence, a.creativity, a.style)
+                    for a, text, settings in rows]
+
+    @_db_errors
+    def submit_review(self, reviewer_id: int, assignment_id: int, coherence: int, creativity: int,
+                      style: int) -> None:
+        """Rate an assigned sample 1-5 on each criterion (a later submission replaces the ratings)."""
+        ratings = (coherence, creativity, style)
+        if not all(isinstance(r, int) and 1 <= r <= 5 for r in ratings):
+            raise ValueError("Each rating is a whole number from 1 to 5.")
+        with self._tx() as s:
+            row = s.scalar(select(ReviewAssignment).where(ReviewAssignment.id == assignment_id,
+                                                          ReviewAssignment.reviewer_id == reviewer_id))
+            if row is None:
+                raise StoreError("That review is not assigned to you.")
+            row.coherence, row.creativity, row.style, row.reviewed_at = *ratings, _now()
+
+    @_db_errors
+    def reviews_done(self, reviewer_id: int) -> int:
+        with self._tx() as s:
+            return int(s.scalar(select(func.count()).select_from(ReviewAssignment).where(
+                ReviewAssignment.reviewer_id == reviewer_id, ReviewAssignment.reviewed_at.is_not(None))))
+
+    @_db_errors
+    def review_feedback(self, author_id: int) -> dict[int, ReviewAggregate]:
+        """sample id -> the number of completed reviews and mean ratings, for the author's own samples only."""
+        with self._tx() as s:
+            rows = s.execute(
+                select(ReviewAssignment.sample_id, func.count(), func.avg(ReviewAssignment.coherence),
+                       func.avg(ReviewAssignment.creativity), func.avg(ReviewAssignment.style))
+                .join(GallerySample, GallerySample.id == ReviewAssignment.sample_id)
+                .where(GallerySample.learner_id == author_id, ReviewAssignment.reviewed_at.is_not(None))
+                .group_by(ReviewAssignment.sample_id))
+            return {sid: ReviewAggregate(int(n), float(c), float(cr), float(st)) for sid, n, c, cr, st in rows}
+
+    # ---- capstone: badges and neuron findings ------------------------------------------------------------------
+
+    @_db_errors
+    def award_badges(self, learner_id: int, earned: dict[str, str]) -> list[str]:
+        """Record badges (id -> evidence) the rules in core.capstone found earned; returns the newly awarded ids.
+        An award is kept once made."""
+        with self._tx() as s:
+            have = set(s.scalars(select(BadgeAward.badge_id).where(BadgeAward.learner_id == learner_id)))
+            new = [b for b in earned if b not in have]
+            for badge_id in new:
+                s.add(BadgeAward(learner_id=learner_id, badge_id=badge_id[:32], evidence=earned[badge_id][:500],
+                                 awarded_at=_now()))
+            return new
+
+    @_db_errors
+    def badges(self, learner_id: int) -> dict[str, BadgeRecord]:
+        with self._tx() as s:
+            rows = s.scalars(select(BadgeAward).where(BadgeAward.learner_id == learner_id)
+                             .order_by(BadgeAward.awarded_at, BadgeAward.id))
+            return {r.badge_id: BadgeRecord(r.badge_id, r.evidence, _aware(r.awarded_at)) for r in rows}
+
+    @_db_errors
+    def save_neuron_finding(self, learner_id: int, run_id: str, layer: int, neuron: int, feature: str,
+                            correlation: float, label: str) -> None:
+        """Keep a neuron the learner identified, with the correlation the server measured (one entry per neuron)."""
+        if not math.isfinite(correlation):
+            raise ValueError("The correlation must be a number.")
+        with self._tx() as s:
+            row = s.scalar(select(NeuronFinding).where(
+                NeuronFinding.learner_id == learner_id, NeuronFinding.run_id == run_id,
+                NeuronFinding.layer == layer, NeuronFinding.neuron == neuron))
+            if row is None:
+                row = NeuronFinding(learner_id=learner_id, run_id=run_id[:40], layer=int(layer), neuron=int(neuron))
+                s.add(row)
+            row.feature, row.correlation, row.label = feature[:40], float(correlation), label.strip()[:200]
+            row.created_at = _now()
+
+    @_db_errors
+    def neuron_findings(self, learner_id: int) -> list[FindingRecord]:
+        with self._tx() as s:
+            rows = s.scalars(select(NeuronFinding).where(NeuronFinding.learner_id == learner_id)
+                             .order_by(NeuronFinding.created_at, NeuronFinding.id))
+            return [FindingRecord(r.run_id, r.layer, r.neuron, r.feature, r.correlation, r.label,
+                                  _aware(r.created_at)) for r in rows]
+
+    @_db_errors
+    def cohort_capstone_stats(self, viewer_id: int) -> dict[str, float]:
+        """COHORT, aggregate only: learners in the viewer's cohort, badges per learner, and how many learners
+        have reached each capstone step recorded in the store (counts, never who)."""
+        with self._tx() as s:
+            members = self._cohort_of(s, viewer_id)
+            learners = int(s.scalar(select(func.count()).select_from(members.subquery())))
+            per = s.execute(select(BadgeAward.learner_id, func.count()).where(BadgeAward.learner_id.in_(members))
+                            .group_by(BadgeAward.learner_id)).all()
+            total = sum(int(n) for _, n in per)
+
+            def distinct(column: Any, *where: Any) -> int:
+                return int(s.scalar(select(func.count(func.distinct(column))).where(column.in_(members), *where)))
+
+            reviewed = s.execute(select(ReviewAssignment.reviewer_id).where(
+                ReviewAssignment.reviewer_id.in_(members), ReviewAssignment.reviewed_at.is_not(None))
+                .group_by(ReviewAssignment.reviewer_id)
+                .having(func.count() >= self.REVIEWS_PER_LEARNER)).all()
+            return {"learners": learners, "with_badges": len(per),
+                    "badges_per_learner": total / learners if learners else 0.0,
+                    "measured": distinct(CapstoneResult.learner_id),
+                    "on_leaderboard": distinct(CapstoneResult.learner_id, CapstoneResult.category.is_not(None),
+                                               CapstoneResult.hidden.is_(False)),
+                    "shared_sample": distinct(GallerySample.learner_id),
+                    "reviewed_three": len(reviewed)}
+
+    def _export_capstone(self, learner_id: int) -> dict:
+        return {
+            "capstone_results": [
+                {"run": r.run_id, "title": r.title, "corpus": r.corpus, "loss_nats_per_char": r.loss,
+                 "perplexity": r.perplexity, "chars": r.chars, "category": r.category, "hidden": r.hidden,
+                 "reason": r.hidden_reason, "at": r.evaluated_at.isoformat()} for r in self.my_results(learner_id)],
+            "gallery_samples": [{"id": g.id, "text": g.text, "likes": g.likes, "at": g.created_at.isoformat()}
+                                for g in self.my_samples(learner_id)],
+            "badges": [{"badge": b.badge_id, "evidence": b.evidence, "at": b.awarded_at.isoformat()}
+                       for b in self.badges(learner_id).values()],
+            "neuron_findings": [{"run": f.run_id, "layer": f.layer, "neuron": f.neuron, "feature": f.feature,
+                                 "correlation": f.correlation, "label": f.label} for f in self.neuron_findings(learner_id)],
+            "peer_reviews_given": self.reviews_done(learner_id),
+        }
+
+    def _delete_capstone(self, s: Session, learner_id: int) -> None:
+        own = select(GallerySample.id).where(GallerySample.learner_id == learner_id)
+        for table in (SampleLike, ReviewAssignment, ChallengeVote):
+            s.execute(delete(table).where(table.sample_id.in_(own)))
+        s.execute(delete(SampleLike).where(SampleLike.learner_id == learner_id))
+        s.execute(delete(ReviewAssignment).where(ReviewAssignment.reviewer_id == learner_id))
+        s.execute(delete(ChallengeVote).where(ChallengeVote.voter_id == learner_id))
+        for table in (GallerySample, CapstoneResult, BadgeAward, NeuronFinding):
+            s.execute(delete(table).where(table.learner_id == learner_id))

@@ -311,16 +311,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from the saved run state")
     parser.add_argument("--list", action="store_true", help="list the recipes")
     args = parser.parse_args(argv)
-    from core import seq2seq_training  # dates seq2seq + long-range stress recipes (issue 11)
+    # dates seq2seq + stress (issue 11); captioner (m06); agreement transformer (m08 preview)
+    from core import agreement, captioning_training, ntm_training, seq2seq_training
 
     if args.list or not args.recipe:
         for r in RECIPES.values():
             print(f"{r.name:24} {r.title}")
-        for name, title in seq2seq_training.recipe_titles().items():
+        for name, title in {**seq2seq_training.recipe_titles(), **captioning_training.recipe_titles()}.items():
             print(f"{name:24} {title}")
+        print(f"{agreement.RECIPE:24} {agreement.TITLE}")
+        print(f"{ntm_training.RECIPE:24} {ntm_training.RECIPES[ntm_training.RECIPE].title}")
+        return 0
+    if args.recipe == agreement.RECIPE:
+        agreement.run(args.resume, inference.configure_threads())
+        return 0
+    if args.recipe == ntm_training.RECIPE:  # Neural Turing Machine, copy task (m07)
+        ntm_training.run(args.resume, inference.configure_threads())
         return 0
     if args.recipe in seq2seq_training.recipe_titles():
         seq2seq_training.run_named(args.recipe, args.resume, inference.configure_threads())
+        return 0
+    if args.recipe in captioning_training.recipe_titles():
+        captioning_training.run_named(args.recipe, args.resume, inference.configure_threads())
         return 0
     if args.recipe not in RECIPES:
         print(f"Unknown recipe {args.recipe!r}; known: {', '.join(RECIPES)}", file=sys.stderr)

@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from core import identity
+from core import identity, learner_runs
 from core.store import StoreError
 from core.ui import shell, state
 
@@ -42,9 +42,11 @@ st.download_button("Download everything stored about me (JSON)",
                    json.dumps(ctx.store.export_learner(ctx.learner.id), indent=2),
                    file_name="rnn-course-my-data.json", mime="application/json", icon=":material/download:")
 with st.expander("Delete my data"):
-    st.warning("This removes your name, path, progress and scores from this server. It cannot be undone.")
+    st.warning("This removes your name, path, progress, scores and the models you trained from this server. "
+               "It cannot be undone.")
     confirm = st.checkbox("Yes, delete everything about me", key="confirm-delete")
     if st.button("Delete my data", disabled=not confirm, type="primary"):
+        learner_runs.delete_learner_runs(ctx.learner.id)  # the models this learner trained, on disk
         ctx.store.delete_learner(ctx.learner.id)
         state.sign_out()
         st.rerun()

@@ -1,10 +1,12 @@
-"""Instructor dashboard: the cohort's progress by learner, module and path; CSV export. Instructors only."""
+"""Instructor dashboard: the cohort's progress by learner, module and path; CSV export; capstone leaderboard
+moderation. Instructors only."""
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from core import progress
+from core.store import StoreError
 from core.ui import shell
 
 ctx = shell.course_page("instructor")  # refuses everyone who is not an instructor, on every run
@@ -67,4 +69,35 @@ with right:
         st.caption("No flashcard activity yet.")
     else:
         st.dataframe(cards.sort_values("reviews_7d", ascending=False), hide_index=True)
-st.caption("Capstone leaderboard moderation will appear here with the capstone module.")
+
+st.subheader("Capstone leaderboard moderation")
+entries = pd.DataFrame(ctx.store.moderation_entries(None if cohort == "All learners" else cohort))
+if entries.empty:
+    st.caption("No capstone leaderboard entries yet.")
+else:
+    st.caption("Every submitted entry, hidden ones too. Perplexities were measured by the server on each run's "
+               "held-out split. Hiding removes an entry from the learners' leaderboard; its learner sees the reason.")
+    st.dataframe(entries.drop(columns=["sample"]), hide_index=True, column_config={
+        "perplexity": st.column_config.NumberColumn(format="%.3f"),
+        "bits_per_char": st.column_config.NumberColumn("bits/char", format="%.3f")})
+    st.download_button("Download the leaderboard as CSV", entries.to_csv(index=False),
+                       file_name="capstone-leaderboard.csv", mime="text/csv", icon=":material/download:",
+                       key="moderation-csv")
+    rows = {int(r.entry): r for r in entries.itertuples()}
+    entry = st.selectbox("Entry to moderate", list(rows), key="moderation-entry", format_func=lambda i: (
+        f"#{i} · {rows[i].learner} · {rows[i].category} · perplexity {rows[i].perplexity:.3f}"
+        + (" · hidden" if rows[i].hidden else "")))
+    st.code(rows[entry].sample, language=None, wrap_lines=True)
+    reason = st.text_input("Reason (shown to the learner when hidden)", max_chars=500, key="moderation-reason")
+    hide, restore = st.columns(2)
+    action = None
+    if hide.button("Hide entry", key="moderation-hide", disabled=bool(rows[entry].hidden)):
+        action = True
+    if restore.button("Restore entry", key="moderation-restore", disabled=not rows[entry].hidden):
+        action = False
+    if action is not None:
+        try:
+            ctx.store.moderate_result(entry, action, reason)
+            st.rerun()
+        except (ValueError, StoreError) as exc:
+            st.error(str(exc))

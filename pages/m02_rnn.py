@@ -146,21 +146,22 @@ def what_if() -> None:
 
 @st.fragment
 def visualiser() -> None:
-    st.subheader("Hidden-state visualiser: the trained Shakespeare RNN")
-    name = rnn_demos.available("rnn")
-    if name is None:
-        rnn_demos.missing("rnn")
+    st.subheader("Hidden-state visualiser: a trained char model reads your text")
+    choice = models.pick_charlm(ctx, "m02-vis-model", rnn_demos.CHAR_MODELS["rnn"])
+    if choice is None:
         return
+    cfg = choice.config
     text = st.text_input("Type some text", value="ROMEO: But soft, what light", max_chars=120, key="m02-vis-text")
-    layer = st.radio("Layer", [1, 2], horizontal=True, key="m02-vis-layer")
-    tr = rnn_demos.trace(name, text, layer - 1)
+    layer = st.radio("Layer", list(range(1, cfg["layers"] + 1)), horizontal=True, key="m02-vis-layer")
+    tr = rnn_demos.trace(choice.name, text, layer - 1)
     if tr is None:
         st.caption("None of these characters are in the model's vocabulary.")
         return
-    st.altair_chart(rnn_demos.heatmap(tr.hidden, tr.chars, 24, f"h_t of layer {layer}, one column per character",
-                                      "h_t"), width="stretch")
-    st.caption(f"Real activations of {name} (a 2-layer, 256-unit RNN trained on Tiny Shakespeare). Red is "
-               "positive, blue negative. Look for units that switch at spaces, capitals or line breaks.")
+    st.altair_chart(rnn_demos.heatmap(tr.hidden, tr.chars, min(24, cfg["hidden"]),
+                                      f"h_t of layer {layer}, one column per character", "h_t"), width="stretch")
+    st.caption(f"Real activations of {choice.label} ({cfg['layers']}-layer {cfg['kind'].upper()}, "
+               f"{cfg['hidden']} units). Red is positive, blue negative. Look for units that switch at spaces, "
+               "capitals or line breaks.")
 
 
 LINES = ("To be, or not to be, that is the question", "Now is the winter of our discontent",

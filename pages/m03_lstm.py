@@ -18,8 +18,19 @@ lesson.module_header(ctx)
 
 PASSAGE = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
            "First Citizen:\nYou are all resolved rather to die than to famish?\n")
-KIND_COLORS = alt.Scale(domain=["vanilla RNN", "LSTM"], range=[RNN_COLOR, LSTM_COLOR])
+KIND_COLORS = alt.Scale(domain=["vanilla RNN", "LSTM", "your model"], range=[RNN_COLOR, LSTM_COLOR, STATE])
 LABEL = {"rnn": "vanilla RNN", "lstm": "LSTM"}
+
+
+@st.cache_data(show_spinner="Back-propagating...", max_entries=64)
+def own_flow(name: str, steps: int) -> pd.DataFrame:
+    """‖∂h_T/∂h_t‖ for layer 1 of a learner's own model (models.own_key name) on the same passage."""
+    inference.configure_threads()
+    model, vocab = models.load_char_model(name)
+    ids = vocab.encode(PASSAGE[:steps], unknown="skip") or [0] * steps
+    norms = analysis.gradient_flow(analysis.trained_cell(model, dtype=torch.float32),
+                                   analysis.embed_text(model, ids, torch.float32))
+    return pd.DataFrame([{"model": "your model", "distance": len(ids) - t, "norm": n} for t, n in enumerate(norms)])
 
 
 @st.cache_data(show_spinner="Back-propagating...", max_entries=64)
@@ -65,6 +76,10 @@ def gradient_flow() -> None:
     if df is None:
         rnn_demos.missing("rnn")
         return
+    own = models.pick_own(ctx, "m03-flow-own", label="Add one of your own trained models") if source == "trained" \
+        else None
+    if own is not None:
+        df = pd.concat([df, own_flow(own.name, steps)], ignore_index=True)
     df = df.assign(norm=df["norm"].clip(lower=1e-30))
     st.altair_chart(alt.Chart(df, title="‖∂h_T/∂h_t‖ against distance T − t").mark_line(point=True).encode(
         x=alt.X("distance:Q", title="distance T − t (time steps)"),
@@ -79,7 +94,8 @@ def gradient_flow() -> None:
         missing = [k for k in ("rnn", "lstm") if rnn_demos.available(k) is None]
         for kind in missing:
             rnn_demos.missing(kind)
-        st.caption("Trained weights: layer 1 of each shipped model, reading the opening of Tiny Shakespeare.")
+        st.caption("Trained weights: layer 1 of each shipped model (and of yours, if you added one), reading the "
+                   "opening of Tiny Shakespeare.")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -153,10 +169,11 @@ def gate_playground() -> None:
 @st.fragment
 def predict_then_reveal() -> None:
     st.subheader("Predict, then reveal: real gates of the trained LSTM")
-    name = rnn_demos.available("lstm")
-    if name is None:
-        rnn_demos.missing("lstm")
+    choice = models.pick_charlm(ctx, "m03-but-model", rnn_demos.CHAR_MODELS["lstm"], kinds=("lstm",),
+                                label="LSTM model")
+    if choice is None:
         return
+    name = choice.name
     text = st.text_input("A sentence with a turn in it", value="I came to praise him, but he would not stay.",
                          max_chars=80, key="m03-but-text")
     tr = rnn_demos.trace(name, text, 0)
@@ -173,7 +190,8 @@ def predict_then_reveal() -> None:
             for name_, v in (("forget f", tr.gates["f"]), ("input i", tr.gates["i"]), ("output o", tr.gates["o"]))
             for t in range(len(labels))]
     df = pd.DataFrame(rows)
-    st.altair_chart(alt.Chart(df, title="Average gate value over the 256 units of layer 1").mark_line(
+    st.altair_chart(alt.Chart(df, title=f"Average gate value over the {choice.config['hidden']} units of layer 1"
+                              ).mark_line(
         point=True).encode(x=alt.X("label:N", sort=labels, title="character"),
                            y=alt.Y("mean:Q", title="average gate value (0 = closed, 1 = open)"),
                            color=alt.Color("gate:N", title=None), tooltip=["label", "gate",

@@ -1,7 +1,8 @@
 """Module 4: character-level language modelling: the 'hello' RNN trained live, temperature, a guessing game,
-loss calculators, the code labs and the quiz."""
+loss calculators, the training timelapse, the perplexity challenges, the code labs, the link to today's LLM tools
+and the quiz."""
 
-from core.ui import charlm_demos, codelab, lesson, shell
+from core.ui import charlm_demos, codelab, lesson, lm_lessons, shell
 from core.ui import quiz as quiz_ui
 
 ctx = shell.course_page("m04")
@@ -9,11 +10,15 @@ lesson.module_header(ctx)
 lesson.section_checklist(ctx)
 charlm_demos.hello_example()
 charlm_demos.calculators()
-charlm_demos.temperature_playground()
+charlm_demos.temperature_playground(ctx)
 charlm_demos.guess_game()
+lm_lessons.training_timelapse()
 labs_built = codelab.page_labs(ctx)
+lm_lessons.perplexity_challenges(ctx)
+lm_lessons.modern_ai_table()
 lesson.still_to_come(ctx.module.interactive, built=(
-    "Temperature playground", "Guess-the-next-character game") + labs_built)
+    "Temperature playground", "Guess-the-next-character game", "Training timelapse",
+    "Perplexity challenge levels") + labs_built)
 quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

@@ -1,12 +1,35 @@
-"""Module 5: experiments, what RNNs learn. The lesson outline; interactive elements arrive in later releases."""
+"""Module 5: what the experiments revealed. The live sample gallery (section 5.1), the training iteration scrubber
+(5.2), the interpretable-neuron tools (5.3), training on your own text, the spot-the-error challenge and the quiz."""
 
-from core.ui import lesson, shell
+from core.ui import gallery_demos, lesson, lm_lessons, own_model, shell
+from core.ui import neurons as neurons_ui
 from core.ui import quiz as quiz_ui
 
 ctx = shell.course_page("m05")
 lesson.module_header(ctx)
 lesson.section_checklist(ctx)
-lesson.still_to_come(ctx.module.interactive)
+
+# --- 5.1 The experiments: one model per dataset, sampled live -------------------------------------------------
+gallery_demos.experiments_overview()
+gallery_demos.sample_gallery(ctx)
+
+# --- 5.2 How samples change during training: the War and Peace snapshots --------------------------------------
+lm_lessons.iteration_scrubber()
+
+# --- 5.3 Looking inside: interpretable neurons (activation explorer, neuron detective) -------------------------
+neurons_ui.analysis_summary()
+neurons_ui.explorer(ctx, "m05-ex")
+neurons_ui.neuron_detective(ctx)
+
+# --- Hands-on: train on your own text ---------------------------------------------------------------------------
+own_model.train_your_own(ctx)
+
+# --- Error analysis: spot the error in real samples ---------------------------------------------------------------
+gallery_demos.spot_the_error(ctx)
+
+BUILT = ("Sample gallery by dataset", "Training iteration scrubber", "Spot-the-error challenge",
+         "Neuron detective game", "Activation heatmap explorer", "Train on your own text")
+lesson.still_to_come(ctx.module.interactive, built=BUILT)
 quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

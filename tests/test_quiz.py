@@ -87,7 +87,7 @@ def test_numeric_answers_match_a_fresh_computation():
         ("m07", "weight-calc"): softmax([0.5 * 0.4 + 0.3 * 0.2, 0.5 * 0.1 + 0.3 * 0.8, 0.5 * 0.6 + 0.3 * 0.1])[2],
         ("m09", "clip-factor"): 5 / 100,
         ("m09", "uniform-loss"): math.log(65),
-        ("m10", "ppl-to-loss"): math.log(2),
+        ("m10", "ppl-to-loss"): math.log(4),
     }
     for (quiz_id, question_id), value in expected.items():
         q = BY_ID[quiz_id].question(question_id)

@@ -89,26 +89,27 @@ def hello_example() -> None:
 
 @st.cache_data(show_spinner="Sampling...", max_entries=128)
 def _sample(name: str, prime: str, tau: float, seed: int, length: int) -> str:
-    model, entry = models.get_model(name)
-    return sampling.sample(model, checkpoints.vocab_of(entry), length, tau, prime=prime, seed=seed)
+    model, vocab = models.load_char_model(name)
+    return sampling.sample(model, vocab, length, tau, prime=prime, seed=seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def next_probs(name: str, prefix: str) -> list[tuple[str, float]]:
-    """The shipped model's whole next-character distribution at tau 1, most likely first."""
-    model, entry = models.get_model(name)
-    probs = sampling.next_char_distribution(model, checkpoints.vocab_of(entry), prefix)
-    chars = checkpoints.vocab_of(entry).chars
+    """The model's whole next-character distribution at tau 1, most likely first (shipped or own_key name)."""
+    model, vocab = models.load_char_model(name)
+    probs = sampling.next_char_distribution(model, vocab, prefix)
+    chars = vocab.chars
     return sorted(((chars[i], float(p)) for i, p in enumerate(probs)), key=lambda cp: -cp[1])
 
 
 @st.fragment
-def temperature_playground() -> None:
+def temperature_playground(ctx=None) -> None:
+    """Pass the page's ctx to offer the learner's own trained models next to the shipped ones."""
     st.subheader("Temperature playground")
-    name = rnn_demos.available("lstm")
-    if name is None:
-        rnn_demos.missing("lstm")
+    choice = models.pick_charlm(ctx, "m04-temp-model", rnn_demos.CHAR_MODELS["lstm"])
+    if choice is None:
         return
+    name = choice.name
     prime = st.text_input("Start the text with", value=urlstate.get("prime", DEFAULT_PRIME.replace("\n", " ")),
                           max_chars=200, key="m04-prime")
     urlstate.put("prime", prime, DEFAULT_PRIME.replace("\n", " "))
@@ -121,8 +122,10 @@ def temperature_playground() -> None:
     st.button("Re-sample", key="m04-resample", icon=":material/casino:",
               on_click=lambda: st.session_state.update({"m04-temp-seed": seed + 1}))
     urlstate.put("seed", seed, 0)
-    st.caption(f"{length} characters each from {name} (2-layer LSTM), the same random draws (seed {seed}) for "
-               "all three, so only the temperature differs.")
+    cfg = choice.config
+    st.caption(f"{length} characters each from {choice.label} ({cfg['layers']}-layer {cfg['kind'].upper()}, "
+               f"{cfg['hidden']} units), the same random draws (seed {seed}) for all three, so only the "
+               "temperature differs.")
 
     tau = st.slider("τ for the next-character distribution", 0.1, 3.0,
                     urlstate.get("tau", 1.0, valid=lambda t: 0.1 <= t <= 3.0), 0.1, key="m04-tau")

@@ -1,11 +1,15 @@
-"""Cached loading of shipped checkpoints: one read-only model per process, shared by every session."""
+"""Cached loading of shipped checkpoints (one read-only model per process, shared by every session) and of a
+learner's own trained runs, plus the model picker that lets every explainer view switch to the learner's model."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import streamlit as st
 from torch import nn
 
-from core import checkpoints, inference
+from core import checkpoints, inference, learner_runs
+from core.data import Vocab
 
 
 @st.cache_resource(show_spinner="Loading model...")
@@ -15,3 +19,113 @@ def get_model(name: str) -> tuple[nn.Module, dict]:
     inference.configure_threads()
     model, entry = checkpoints.load(name)
     return inference.prepare(model), entry
+
+
+OWN_PREFIX = "own:"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    model: nn.Module  # read-only, shared: run it under core.inference.inference()
+    vocab: Vocab
+    name: str  # cache key: a checkpoint name, or "own:<learner>:<run>" for a learner's run
+    label: str  # what the page shows
+    is_own: bool
+    config: dict
+
+
+def own_key(learner_id: int, run_id: str) -> str:
+    return f"{OWN_PREFIX}{learner_id}:{run_id}"
+
+
+@st.cache_resource(show_spinner="Loading your model...", max_entries=32, ttl=3600)
+def get_own_model(learner_id: int, run_id: str) -> tuple[nn.Module, Vocab, learner_runs.RunRecord]:
+    """A learner's saved run, prepared read-only like the shipped models (KeyError for someone else's id)."""
+    inference.configure_threads()
+    model, vocab, record = learner_runs.load_run(learner_id, run_id)
+    return inference.prepare(model), vocab, record
+
+
+def load_char_model(name: str) -> tuple[nn.Module, Vocab]:
+    """(model, vocab) for a shipped checkpoint name or an own_key(); demos cache on this name."""
+    if name.startswith(OWN_PREFIX):
+        learner, _, run_id = name[len(OWN_PREFIX):].partition(":")
+        model, vocab, _ = get_own_model(int(learner), run_id)
+        return model, vocab
+    model, entry = get_model(name)
+    return model, checkpoints.vocab_of(entry)
+
+
+def shipped_charlms(kinds: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """Shipped char-model checkpoints (name -> manifest entry), optionally only some cell kinds."""
+    try:
+        entries = checkpoints.read_manifest()["checkpoints"]
+        names = checkpoints.names()
+    except checkpoints.CheckpointError:
+        return {}
+    return {n: entries[n] for n in names if kinds is None or entries[n]["config"]["kind"] in kinds}
+
+
+def own_label(record: learner_runs.RunRecord) -> str:
+    cfg = record.config
+    loss = f", val {record.val_loss:.2f}" if record.val_loss is not None else ""
+    return (f"Your model: {record.title} ({cfg['kind'].upper()} {cfg['layers']}×{cfg['hidden']}, "
+            f"{record.steps} steps{loss})")
+
+
+def pick_charlm(ctx, key: str, default: str, help: str | None = None, kinds: tuple[str, ...] | None = None,
+                label: str = "Model") -> ModelChoice | None:
+    """A select box of the shipped char models plus this learner's own trained runs ("your model everywhere").
+    Returns None (after saying why) when neither exists. `kinds` keeps only some cells, e.g. ("lstm",)."""
+    options: dict[str, str] = {}
+    shipped = shipped_charlms(kinds)
+    for name, entry in shipped.items():
+        options[name] = entry.get("title", name)
+    runs = []
+    if ctx is not None:
+        try:
+            runs = [r for r in learner_runs.list_runs(ctx.learner.id) if kinds is None or r.config["kind"] in kinds]
+        except (OSError, ValueError):
+            runs = []
+    for r in runs:
+        options[own_key(ctx.learner.id, r.run_id)] = own_label(r)
+    if not options:
+        st.info("No trained model is available for this view yet (none shipped, none trained by you).",
+                icon=":material/hourglass_empty:")
+        return None
+    names = list(options)
+    index = names.index(default) if default in names else 0
+    if runs and help is None:
+        help = "Pick one of your own models (trained in Module 5) to see this view on what it learned."
+    name = st.selectbox(label, names, index=index, format_func=options.get, key=key, help=help)
+    try:
+        model, vocab = load_char_model(name)
+    except (KeyError, OSError, ValueError, RuntimeError, checkpoints.CheckpointError) as e:
+        st.error(f"This model could not be loaded ({e}). Pick another one.", icon=":material/error:")
+        return None
+    is_own = name.startswith(OWN_PREFIX)
+    return ModelChoice(model, vocab, name, options[name], is_own, model.cfg.to_dict())
+
+
+def pick_own(ctx, key: str, kinds: tuple[str, ...] | None = None,
+             label: str = "Your trained model") -> ModelChoice | None:
+    """A select box of only this learner's runs with a 'none' first option (for views that compare with the
+    shipped models). Nothing is drawn when the learner has no run."""
+    if ctx is None:
+        return None
+    try:
+        runs = [r for r in learner_runs.list_runs(ctx.learner.id) if kinds is None or r.config["kind"] in kinds]
+    except (OSError, ValueError):
+        return None
+    if not runs:
+        return None
+    options = {"": "none"} | {own_key(ctx.learner.id, r.run_id): own_label(r) for r in runs}
+    name = st.selectbox(label, list(options), format_func=options.get, key=key)
+    if not name:
+        return None
+    try:
+        model, vocab = load_char_model(name)
+    except (KeyError, OSError, ValueError, RuntimeError) as e:
+        st.error(f"This model could not be loaded ({e}). Pick another one.", icon=":material/error:")
+        return None
+    return ModelChoice(model, vocab, name, options[name], True, model.cfg.to_dict())

@@ -37,8 +37,8 @@ def missing(kind: str) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def trace(name: str, text: str, layer: int) -> analysis.HiddenTrace | None:
-    model, entry = models.get_model(name)
-    vocab = checkpoints.vocab_of(entry)
+    """Activations of one layer on `text`; `name` is a shipped checkpoint or a learner's models.own_key()."""
+    model, vocab = models.load_char_model(name)
     ids = vocab.encode(text, unknown="skip")
     if not ids:
         return None

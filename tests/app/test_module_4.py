@@ -55,3 +55,63 @@ def test_m04_warm_render_time(learner):
     elapsed = time.perf_counter() - start
     assert not at.exception
     print(f"warm render of {M04}: {elapsed:.2f} s")
+
+
+def _code_values(at) -> list[str]:
+    return [c.value for c in at.code]
+
+
+def test_m04_timelapse_slider_moves_through_the_manifest_snapshots(learner):
+    from core import checkpoints, timelapse
+
+    at = open_page(M04, learner[1])
+    assert not at.exception
+    iters = [s.iteration for s in timelapse.snapshots_of(checkpoints.entry("warpeace-lstm"))]
+    slider = at.select_slider(key="m04-tl-iter")
+    assert list(map(int, slider.options)) == iters and int(slider.value) == iters[-1]
+    before = _code_values(at)
+    at.select_slider(key="m04-tl-iter").set_value(iters[0]).run()
+    assert not at.exception
+    assert _code_values(at) != before
+    assert f"Sample of iteration {iters[0]} at τ = 0.8" in all_text(at)
+    at.radio(key="m04-tl-tau").set_value("1.2").run()
+    assert f"Sample of iteration {iters[0]} at τ = 1.2" in all_text(at)
+    assert "Mostly real words" in all_text(at)
+
+
+def test_m04_modern_ai_table_and_challenge_levels_are_listed(learner):
+    at = open_page(M04, learner[1])
+    text = all_text(at)
+    assert "The idea underneath" in text and "top_k or top_p" in text
+    assert "Beat the character-frequency baseline" in text
+    pending = " ".join(i.value for i in at.info if "still to come" in i.value)
+    assert "Training timelapse" not in pending and "Perplexity challenge levels" not in pending
+
+
+def test_m04_challenges_say_plainly_when_the_corpus_is_missing(learner, tmp_path, monkeypatch):
+    monkeypatch.setenv("RNN_COURSE_DATA_DIR", str(tmp_path))
+    at = open_page(M04, learner[1])
+    assert not at.exception
+    assert any("tinyshakespeare.txt; not found" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "m04-ch-run"]
+
+
+def test_m04_challenge_level_1_is_trained_and_judged_on_the_server(learner, db):
+    from core.data import CorpusError, corpus_path
+
+    try:
+        corpus_path("tinyshakespeare", download=False)
+    except CorpusError:
+        import pytest
+        pytest.skip("tinyshakespeare.txt is not in the data folder")
+    at = open_page(M04, learner[1])
+    at.slider(key="m04-ch-seconds-1").set_value(2)
+    at.select_slider(key="m04-ch-hidden").set_value(32)
+    at.button(key="m04-ch-run").click().run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert "validation perplexity" in labels and "baseline perplexity" in labels
+    assert float(labels["baseline perplexity"]) > 1
+    saved = db.reflections(learner[0].id, "m04-challenges")
+    assert ("m04-challenges", "level-1") in saved
+    assert "not tried" in all_text(at) and ("passed ✓" in all_text(at) or "tried, not passed yet" in all_text(at))

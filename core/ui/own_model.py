@@ -1,0 +1,243 @@
+"""'Train on your own text' (Module 5) and the live-dashboard lab (Module 9): pick or upload a text, choose a
+model within the budget, train it in the background with the live dashboard, then explore what it learned. The
+trained model is saved for this learner only and appears in the model pickers of the explainer views.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import coach, data, jobs, learner_runs, sampling, uploads
+from core.ui import models, training
+
+HIDDEN = (32, 64, 128, 192, 256)
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+EXPLAINERS = (("m02", "Module 2: hidden-state visualiser"), ("m03", "Module 3: gate traces and gradient flow"),
+              ("m04", "Module 4: temperature playground"), ("m05", "Module 5: activation and neuron explorers"))
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def builtin_corpora() -> dict[str, str]:
+    """Registered corpora present on this server (name -> description)."""
+    out = {}
+    for name, corpus in data.CORPORA.items():
+        try:
+            data.corpus_path(name, download=False)
+        except data.CorpusError:
+            continue
+        out[name] = f"{name} ({corpus.bytes / 1e6:.1f} MB: {corpus.source})"
+    return out
+
+
+@st.cache_data(show_spinner="Reading the corpus...", max_entries=6)
+def builtin_text(name: str, max_chars: int) -> str:
+    """The corpus text (lists like names.txt shuffled once, since sorted order is not what we want learned)."""
+    text = data.load_text(name)
+    if name == "names":
+        text = data.shuffle_lines(text, 0)
+    return text[:max_chars]
+
+
+def _uploaded(key: str) -> uploads.UploadedText | None:
+    """The upload widget; a checked text (kept in this session only) or None after showing what was wrong."""
+    file = st.file_uploader("Upload a plain-text file (UTF-8, up to 10 MB)", key=f"{key}-file",
+                            help="Prose, code, lyrics, a list of names: any plain text. It stays in your session "
+                                 "and your saved model's folder; no other learner can see it.")
+    if file is None:
+        return None
+    cache = st.session_state.setdefault(f"{key}-checked", {})
+    if file.file_id not in cache:
+        cache.clear()  # keep only the current file in this session
+        if file.size > uploads.MAX_BYTES:
+            cache[file.file_id] = uploads.UploadError(
+                f"{uploads.safe_name(file.name)} is {file.size / 2**20:.1f} MB; the limit is 10 MB. Upload a "
+                "shorter excerpt: a few hundred kilobytes are plenty for a small model.")
+        else:
+            try:
+                cache[file.file_id] = uploads.read_upload(file.getvalue(), file.name)
+            except uploads.UploadError as e:
+                cache[file.file_id] = e
+    result = cache[file.file_id]
+    if isinstance(result, uploads.UploadError):
+        st.error(str(result), icon=":material/block:")
+        return None
+    for note in result.notes:
+        st.caption(note)
+    return result
+
+
+def _choose_text(key: str, allow_upload: bool, budget: jobs.Budget, upload_first: bool = True
+                 ) -> tuple[str, str, str] | None:
+    """(text, corpus label, title) from an upload or a built-in corpus, or None."""
+    corpora = builtin_corpora()
+    up = ["upload"] if allow_upload else []
+    sources = up + list(corpora) if upload_first else list(corpora) + up
+    if not sources:
+        st.info("No built-in corpus is available on this server; upload a text file instead.")
+        return None
+    source = st.radio("Text to learn from", sources, horizontal=True, key=f"{key}-source",
+                      format_func=lambda s: "my own file" if s == "upload" else s)
+    if source == "upload":
+        up = _uploaded(key)
+        if up is None:
+            return None
+        text, corpus, title = up.text, f"upload:{up.name}", up.name.rsplit(".", 1)[0] or "my text"
+    else:
+        st.caption(corpora[source])
+        text, corpus, title = builtin_text(source, budget.max_corpus_chars), source, source
+    if len(text) > budget.max_corpus_chars:
+        st.caption(f"Only the first {budget.max_corpus_chars:,} characters are used (the per-run budget).")
+        text = text[: budget.max_corpus_chars]
+    st.caption(f"{len(text):,} characters, {len(set(text))} distinct. The last 10% is held out for validation.")
+    return text, corpus, title
+
+
+def _settings(key: str, text: str, corpus: str, title: str, learner_id: int, budget: jobs.Budget,
+              advanced: bool, seconds_left: float) -> jobs.JobSpec:
+    cols = st.columns(4)
+    kind = cols[0].selectbox("cell", ["lstm", "gru", "rnn"], key=f"{key}-kind", format_func=str.upper)
+    hidden = cols[1].select_slider("hidden units", [h for h in HIDDEN if h <= budget.max_hidden], 128,
+                                   key=f"{key}-hidden")
+    layers = cols[2].radio("layers", list(range(1, budget.max_layers + 1)), horizontal=True, key=f"{key}-layers")
+    dropout = cols[3].slider("dropout", 0.0, 0.5, 0.0, 0.05, key=f"{key}-dropout")
+    cols = st.columns(2)
+    steps = cols[0].slider("training steps", 50, budget.max_steps, min(600, budget.max_steps), 50,
+                           key=f"{key}-steps")
+    top = int(max(10, min(budget.max_seconds, seconds_left)))  # the registry caps a run at what is left anyway
+    seconds = cols[1].slider("time budget (seconds)", 5, top, min(60, top), 5, key=f"{key}-seconds",
+                             help="Training stops at whichever comes first, the steps or the time.")
+    lr, clip, batch, seq_len = 3e-3, 1.0, 32, 64
+    if advanced:
+        cols = st.columns(4)
+        lr = cols[0].select_slider("learning rate", LRS, 3e-3, key=f"{key}-lr", format_func=lambda v: f"{v:g}")
+        clip = cols[1].select_slider("gradient clipping (max norm; 0 = off)", [0.0, 0.5, 1.0, 5.0], 1.0,
+                                     key=f"{key}-clip")
+        batch = cols[2].select_slider("batch size", [8, 16, 32, 64], 32, key=f"{key}-batch")
+        seq_len = cols[3].select_slider("sequence length (BPTT window)", [16, 32, 64, 128], 64, key=f"{key}-seq")
+    return jobs.JobSpec(learner_id=learner_id, text=text, corpus=corpus, title=title, kind=kind, hidden=hidden,
+                        layers=layers, embed=32, dropout=dropout, steps=steps, seconds=float(seconds), lr=lr,
+                        batch=batch, seq_len=seq_len, clip=clip, eval_every=max(10, steps // 20),
+                        sample_every=max(25, steps // 6))
+
+
+def _preflight(spec: jobs.JobSpec, budget: jobs.Budget) -> list[str]:
+    """Budget problems (which block the start) and the coach's size advice (which does not)."""
+    problems = jobs.check_spec(spec, budget)
+    if problems:
+        for p in problems:
+            st.error(p, icon=":material/block:")
+        return problems
+    vocab_size = len(set(spec.text))
+    params = jobs.count_params(spec, vocab_size)
+    train_chars = int(len(spec.text) * (1 - data.VAL_FRACTION))
+    mem = jobs.estimate_memory_mb(spec, vocab_size, len(spec.text))
+    st.caption(f"{params:,} parameters · about {mem:.0f} MB while training · {train_chars:,} training characters")
+    size = coach.suggest_hidden(train_chars, vocab_size, spec.layers, spec.embed)
+    drop = coach.suggest_dropout(params, train_chars)
+    if params > train_chars:
+        st.warning(f"**Corpus too small for this model:** {params:,} parameters for {train_chars:,} characters "
+                   f"invites memorising. For this much text the coach suggests about {size} hidden units and "
+                   f"dropout {drop:.1f}.", icon=":material/warning:")
+    else:
+        st.caption(f"Coach: for {train_chars:,} characters, up to about {size} hidden units fit without more "
+                   f"parameters than characters; suggested dropout {drop:.1f}.")
+    return []
+
+
+def _setup(ctx, key: str, allow_upload: bool, advanced: bool) -> None:
+    reg = jobs.registry()
+    left = reg.remaining_seconds(ctx.learner.id)
+    chosen = _choose_text(key, allow_upload, reg.budget, upload_first=not advanced)
+    if chosen is None:
+        return
+    spec = _settings(key, *chosen, ctx.learner.id, reg.budget, advanced, left)
+    blocked = _preflight(spec, reg.budget)
+    if st.button("Start training", key=f"{key}-start", type="primary", icon=":material/play_arrow:",
+                 disabled=bool(blocked) or left < 5):
+        try:
+            reg.submit(spec)  # built from this run's widget values
+            st.session_state.pop(f"{key}-error", None)
+            st.rerun()
+        except jobs.JobError as e:
+            st.session_state[f"{key}-error"] = str(e)
+    st.caption(f"Training time left for you today: {training._duration(left)}. Runs are capped at "
+               f"{reg.budget.max_seconds:.0f} s and {reg.budget.max_steps:,} steps; {reg.budget.concurrent} "
+               "run(s) train at once on this server, others wait in a queue.")
+    if st.session_state.get(f"{key}-error"):
+        st.error(st.session_state[f"{key}-error"], icon=":material/block:")
+
+
+def _run_panel(ctx, key: str, allow_upload: bool, advanced: bool) -> None:
+    job = jobs.registry().current(ctx.learner.id)
+    if job is not None and not job.progress().done:
+        st.caption(f"Your run on **{job.spec.title}** is training; it keeps going (and is saved) even if you "
+                   "leave this page or close the tab.")
+    else:
+        with st.container(border=True):
+            _setup(ctx, key, allow_upload, advanced)
+    training.training_dashboard(ctx, job, key=f"{key}-dash")
+
+
+@st.cache_data(show_spinner="Sampling...", max_entries=64)
+def _sample(name: str, prime: str, tau: float, seed: int, length: int) -> str:
+    model, vocab = models.load_char_model(name)
+    return sampling.sample(model, vocab, length, tau, prime=prime, seed=seed)
+
+
+@st.fragment
+def explore(ctx, key: str) -> None:
+    """Samples from one of the learner's saved models, and where else it can be explored."""
+    runs = learner_runs.list_runs(ctx.learner.id)
+    st.markdown("#### Explore what your model learned")
+    if not runs:
+        st.caption("Your trained models will appear here (and in the explainer views) once a run has saved.")
+        return
+    labels = {r.run_id: models.own_label(r) for r in runs}
+    run_id = st.selectbox("Your saved models (newest first)", list(labels), format_func=labels.get,
+                          key=f"{key}-run")
+    rec = next(r for r in runs if r.run_id == run_id)
+    cols = st.columns([3, 1, 1])
+    prime = cols[0].text_input("Start the text with", value="\n", max_chars=200, key=f"{key}-prime")
+    tau = cols[1].slider("temperature τ", 0.1, 2.0, 0.8, 0.1, key=f"{key}-tau")
+    seed = cols[2].number_input("seed", 0, 10**6, 0, key=f"{key}-seed")
+    name = models.own_key(ctx.learner.id, run_id)
+    try:
+        text = _sample(name, prime, tau, int(seed), 400)
+    except (KeyError, OSError, ValueError) as e:
+        st.error(f"This model could not be loaded ({e}).")
+        return
+    st.code(prime + text, language=None, wrap_lines=True)
+    val = "—" if rec.val_loss is None else f"{rec.val_loss:.3f}"
+    st.caption(f"{rec.corpus} · {rec.steps} steps ({rec.stopped}) · validation loss {val} nats/char · trained "
+               f"{rec.created_at[:16].replace('T', ' ')} UTC. Low τ repeats the safest patterns; high τ invents.")
+    st.markdown("Your model now appears in the **Model** picker of these views:")
+    for page_id, label in EXPLAINERS:
+        page = ctx.course.pages.get(page_id)
+        if page is not None:
+            st.page_link(page.file, label=label, icon=":material/visibility:")
+    if st.button("Delete this model", key=f"{key}-delete", icon=":material/delete:"):
+        learner_runs.delete_run(ctx.learner.id, run_id)
+        st.rerun()
+    st.caption(f"You keep your {learner_runs.max_runs()} newest models; older ones are deleted when you train "
+               "a new one.")
+
+
+def train_your_own(ctx, key: str = "m05-own") -> None:
+    """Module 5, 'Train on your own text': upload or pick a corpus, train with the live dashboard, explore."""
+    st.subheader("Train on your own text")
+    st.markdown("Give a small character model any text you like and watch it learn the text's format, the same "
+                "experiment as the lesson's, at a size this server can train in a minute. Training runs in the "
+                "background: the dashboard below redraws every two seconds, the **Stop** button keeps what was "
+                "trained so far, and the model is saved to your account when the run ends.")
+    _run_panel(ctx, key, allow_upload=True, advanced=False)
+    explore(ctx, key)
+
+
+def live_dashboard_lab(ctx, key: str = "m09-live") -> None:
+    """Module 9, 'Live training dashboard': a built-in corpus, the knobs of section 9.5, and the coach."""
+    st.subheader("Live training dashboard")
+    st.markdown("Train a small model with the knobs that decide whether training works: learning rate, gradient "
+                "clipping, dropout, batch size and the BPTT window. Try a vanilla RNN with a learning rate of 1 and "
+                "clipping off to see the loss blow up, or a large model with no dropout on a short text (upload a few pages of "
+                "your own) to watch it overfit; the coach reads the live curves and says what it sees.")
+    _run_panel(ctx, key, allow_upload=True, advanced=True)

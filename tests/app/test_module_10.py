@@ -1,0 +1,200 @@
+"""Module 10 page: project picker, dataset explorer, server-side measurement and leaderboard, badges, gallery,
+blinded peer review, presentation, certificate, reflections; and instructor moderation of the leaderboard."""
+
+import math
+import time
+
+import pytest
+import torch
+
+from core import capstone, capstone_data, learner_runs
+from core.data import TextData, load_text, split_text
+from core.models.charlm import CharLMConfig, build
+from core.training import TrainConfig, train
+from tests.app.conftest import INSTRUCTOR_KEY, all_text, open_page
+
+M10 = "pages/m10_capstone.py"
+NAMES = load_text("names")[:20_000]  # a held-out split whose lines the server can verify against the corpus
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(learner_runs.STATE_ENV, str(tmp_path / "state"))
+
+
+def _save_run(learner_id, title="tiny names"):
+    torch.manual_seed(0)
+    data = TextData.from_text(NAMES)
+    model = build(CharLMConfig(kind="gru", vocab_size=len(data.vocab), hidden=16, layers=1, embed=8))
+    history = train(model, data, TrainConfig(batch=8, seq_len=32, max_steps=20, eval_every=10, warmup_steps=2))
+    tr, va = split_text(NAMES)
+    return learner_runs.save_run(learner_id, model, data.vocab, tr, va, history,
+                                 {"title": title, "corpus": "names", "stopped": "finished"})
+
+
+def test_m10_renders_and_saves_the_project_choice(db, learner):
+    record, token = learner
+    at = open_page(M10, token)
+    assert not at.exception
+    assert "Choose your project" in [s.value for s in at.subheader]
+    assert not any("Milestone checklist" in i.value for i in at.info), "built elements are not listed as to come"
+    at.radio(key="m10-level").set_value("advanced")
+    at.selectbox(key="m10-domain").set_value("code").run()
+    assert "Advanced · Source code" in all_text(at)
+    at.button(key="m10-use-template").click().run()
+    assert db.reflections(record.id, "m10-project")[("m10-project", "template")] == "advanced/code"
+    assert "✅ **Prepare the data**" in all_text(at)
+    at.selectbox(key="m10-domain").set_value("lists").run()
+    at.button(key="m10-load-template").click().run()
+    assert not at.exception
+    t = capstone.template("advanced", "lists")
+    assert at.radio(key="m10-train-source").value == "names"
+    assert at.selectbox(key="m10-train-kind").value == t.model["kind"]
+    assert at.select_slider(key="m10-train-hidden").value == t.model["hidden"]
+    assert at.radio(key="m10-train-layers").value == t.model["layers"]
+
+
+def test_m10_dataset_explorer_follows_the_corpus_and_refuses_bad_uploads(learner):
+    at = open_page(M10, learner[1])
+    at.radio(key="m10-data-source").set_value("Built-in corpus").run()
+    at.selectbox(key="m10-corpus").set_value("names").run()
+    vocab = [m for m in at.metric if m.label == "vocabulary"][0].value
+    assert vocab == f"{capstone_data.dataset_stats(load_text('names')).vocab} chars"
+    at.slider(key="m10-test-share").set_value(0.2).run()
+    table = next(d.value for d in at.dataframe if "split" in d.value.columns)
+    n = len(load_text("names"))
+    assert list(table["characters"]) == [n - int(n * 0.2) - int(n * 0.1), int(n * 0.1), int(n * 0.2)]
+
+    at.radio(key="m10-data-source").set_value("Upload your own").run()
+    assert not at.exception and "Nothing uploaded yet" in all_text(at)
+    at.get("file_uploader")[0].upload("data.txt", b"\x00\x01binary" * 200, "text/plain").run()
+    assert not at.exception and any("binary" in e.value for e in at.error)
+    at.get("file_uploader")[0].upload("lyrics.txt", ("la la love\n" * 300).encode(), "text/plain").run()
+    assert not at.exception
+    assert [m for m in at.metric if m.label == "lines"][0].value == "300"
+
+
+def test_m10_measures_a_run_on_the_server_and_ranks_it(db, learner):
+    record, token = learner
+    rec = _save_run(record.id)
+    at = open_page(M10, token)
+    at.button(key="m10-measure").click().run()
+    assert not at.exception
+    expected = capstone.evaluate_run(record.id, rec.run_id)
+    metric = [m for m in at.metric if m.label == "held-out perplexity"][0]
+    assert metric.value == f"{math.exp(expected.loss):.3f}"
+    assert db.my_results(record.id)[0].loss == pytest.approx(expected.loss)
+    at.button(key="m10-submit").click().run()
+    board = db.leaderboard(record.id, "names")
+    assert [(r.name, r.title) for r in board] == [("Ada", "tiny names")]
+    at.run()
+    badges = set(db.badges(record.id))
+    assert {"first-run", "on-the-board"} <= badges
+    assert ("beat-baseline" in badges) == (expected.perplexity < expected.unigram_perplexity)
+    assert "Ada (you)" in all_text(at)
+
+
+def test_m10_another_learner_sees_no_private_data_and_reviews_blind(db):
+    ada, ada_token = db.create_learner("Adalind Secretname")
+    bob, bob_token = db.create_learner("Bob")
+    rec = _save_run(ada.id, title="adas private run")
+    db.save_evaluation(ada.id, rec.run_id, rec.title, "names", rec.config, 2.0, 2000, 20.0, "private sample")
+    db.save_reflection(ada.id, "m10-project", "approach", "ada's private approach note")
+    db.save_reflection(ada.id, "m10-summative", "surprise", "ada's private reflection")
+    db.save_neuron_finding(ada.id, rec.run_id, 0, 1, "space", 0.9, "ada's neuron note")
+    db.share_sample(ada.id, rec.run_id, "shared words from a model", {"temperature": 0.8})
+
+    at = open_page(M10, bob_token)
+    assert not at.exception
+    text = all_text(at)
+    for secret in ("Secretname", "Adalind", "private", rec.run_id):
+        assert secret not in text, secret
+    assert "shared words from a model" in text  # the shared sample: in the gallery and as Bob's review task
+    at.slider(key=[s.key for s in at.slider if s.key.startswith("m10-rv-") and s.key.endswith("coherence")][0]) \
+        .set_value(5)
+    submit = [b for b in at.button if b.label == "Submit review"][0]
+    submit.click().run()
+    assert not at.exception
+    assert db.reviews_done(bob.id) == 1
+    agg = next(iter(db.review_feedback(ada.id).values()))
+    assert agg.reviews == 1 and agg.coherence == 5
+
+    at = open_page(M10, ada_token)
+    text = all_text(at)
+    assert "What reviewers said about your samples" in text and "Bob" not in text
+
+
+def test_m10_likes_and_votes_go_to_others_samples(db):
+    ada, _ = db.create_learner("Ada")
+    bob, bob_token = db.create_learner("Bob")
+    sid = db.share_sample(ada.id, "r", "a lovely sample", {})
+    at = open_page(M10, bob_token)
+    at.button(key=f"m10-like-{sid}").click().run()
+    at.button(key=f"m10-vote-{sid}").click().run()
+    assert not at.exception
+    assert db.gallery(bob.id)[0].likes == 1 and db.my_vote(bob.id) == sid
+    assert db.vote_tally(bob.id) == {sid: 1}
+
+
+def test_m10_certificate_reflections_and_presentation(db, learner):
+    record, token = learner
+    for section in ("10.1", "10.2"):
+        db.set_section_done(record.id, "m10", section)
+    _save_run(record.id)
+    at = open_page(M10, token)
+    assert not at.exception
+    cert = at.get("download_button")
+    labels = [b.proto.label for b in cert]
+    assert {"Certificate (PDF)", "Presentation (Markdown)", "Presentation (HTML)", "Starter script (.py)"} <= set(labels)
+    assert not next(b for b in cert if b.proto.label == "Certificate (PDF)").proto.disabled
+    at.text_area(key="m10-refl-surprise").input("How much a small model picks up from characters alone.")
+    [b for b in at.button if b.label == "Save my reflections"][0].click().run()
+    assert db.reflections(record.id, "m10-summative")[("m10-summative", "surprise")].startswith("How much")
+    at.text_area(key="m10-note-approach").input("Names with a small GRU, one run, measured by the server.").run()
+    assert "Names with a small GRU" in db.reflections(record.id, "m10-project")[("m10-project", "approach")]
+
+
+def test_m10_neuron_scan_and_saved_finding(db, learner):
+    record, token = learner
+    _save_run(record.id)
+    at = open_page(M10, token)
+    at.button(key="m10-scan").click().run()
+    assert not at.exception
+    assert any("neuron" in d.value.columns for d in at.dataframe)
+    at.text_input(key="m10-neuron-label").input("fires at the start of a name").run()
+    at.button(key="m10-save-neuron").click().run()
+    found = db.neuron_findings(record.id)
+    assert len(found) == 1 and found[0].label == "fires at the start of a name"
+    assert -1 <= found[0].correlation <= 1
+
+
+def test_instructor_hides_and_restores_a_leaderboard_entry(db, learner):
+    record, _ = learner
+    db.save_evaluation(record.id, "r1", "ada run", "names", {"kind": "gru"}, 2.0, 5000, 20.0, "a sample")
+    db.submit_result(record.id, "r1", "names")
+    teacher, token = db.create_learner("Teacher")
+    kwargs = {"secrets": {"course": {"instructor_key": INSTRUCTOR_KEY}}, "session": {"_instructor_key": INSTRUCTOR_KEY}}
+    at = open_page("pages/instructor.py", token, **kwargs)
+    assert not at.exception
+    assert "Capstone leaderboard moderation" in [s.value for s in at.subheader]
+    assert [d.value for d in at.dataframe][0]["learner"].tolist() == ["Ada", "Teacher"], "progress table first"
+    at.button(key="moderation-hide").click().run()
+    assert any("reason" in e.value for e in at.error) and db.leaderboard(record.id, "names")
+    at.text_input(key="moderation-reason").input("sample contains personal data")
+    at.button(key="moderation-hide").click().run()
+    assert db.leaderboard(record.id, "names") == []
+    assert db.my_results(record.id)[0].hidden_reason == "sample contains personal data"
+    at.button(key="moderation-restore").click().run()
+    assert len(db.leaderboard(record.id, "names")) == 1
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download as CSV", "Download the leaderboard as CSV"], "both CSV exports are offered"
+
+
+def test_m10_warm_render_time(learner):
+    open_page(M10, learner[1])
+    start = time.perf_counter()
+    at = open_page(M10, learner[1])
+    elapsed = time.perf_counter() - start
+    assert not at.exception
+    print(f"warm render of {M10}: {elapsed:.2f} s")
