@@ -23,7 +23,7 @@ from core import (
     seq2seq_training,
 )
 from core.store import StoreError
-from core.ui import captioning
+from core.ui import captioning, models
 from core.ui.shell import PageContext, show_store_error
 
 DATES = "dates-attention"
@@ -37,14 +37,6 @@ def _show(ch: str) -> str:
 
 
 # ---------------------------------------------------------------- cached models and computations
-@st.cache_resource(show_spinner="Loading the dates model...")
-def get_dates_model():
-    """(model, manifest entry) for the shipped dates attention model: verified, eval mode, frozen, shared."""
-    inference.configure_threads()
-    model, entry = seq2seq_training.load(DATES)
-    return inference.prepare(model), entry
-
-
 def is_shipped(name: str, model_type: str | None) -> bool:
     try:
         return name in checkpoints.names(model_type=model_type)
@@ -54,7 +46,7 @@ def is_shipped(name: str, model_type: str | None) -> bool:
 
 @st.cache_data(show_spinner="Translating...", max_entries=256)
 def translate(text: str) -> seq2seq_training.Translation:
-    model, _ = get_dates_model()
+    model, _ = models.get_seq2seq(DATES)
     with inference.inference():
         return seq2seq_training.translate(model, text)
 

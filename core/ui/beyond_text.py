@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import checkpoints, inference, seq2seq_training, tasks, translation_steps
 from core.store import StoreError
+from core.ui import models
 from core.ui import quiz as quiz_ui
 from core.ui.shell import PageContext, show_store_error
 
@@ -16,14 +17,6 @@ PLAIN, ATTENTION = "dates-plain", "dates-attention"
 LABELS = {PLAIN: "no attention (fixed context vector)", ATTENTION: "with attention"}
 DEFAULT_TEXT = "Thursday, the 14th of March 2024"
 BRAINSTORM = ("m06", "brainstorm")  # the same slot as the module quiz's reflection question
-
-
-@st.cache_resource(show_spinner="Loading a translation model...")
-def get_seq2seq(name: str):
-    """(model, manifest entry) for a shipped dates seq2seq checkpoint: verified, eval mode, frozen, shared."""
-    inference.configure_threads()
-    model, entry = seq2seq_training.load(name)
-    return inference.prepare(model), entry
 
 
 def show_spec(spec: dict, width: str = "stretch") -> None:
@@ -52,7 +45,7 @@ def shipped(*names: str) -> list[str]:
 
 @st.cache_data(show_spinner="Translating...", max_entries=256)
 def _walk(name: str, text: str) -> translation_steps.Walkthrough:
-    model, _ = get_seq2seq(name)
+    model, _ = models.get_seq2seq(name)
     with inference.inference():
         return translation_steps.walkthrough(model, text)
 
@@ -63,7 +56,7 @@ def _memos(length: int, seed: int, n: int) -> pd.DataFrame:
     pairs = [translation_steps.memo(length, seed * 1000 + i) for i in range(n)]
     rows = {"memo": [p.source for p in pairs], "correct answer": [p.target for p in pairs]}
     for name in shipped(PLAIN, ATTENTION):
-        model, _ = get_seq2seq(name)
+        model, _ = models.get_seq2seq(name)
         preds, _ = seq2seq_training.decode(model, pairs)
         rows[LABELS[name]] = preds
     return pd.DataFrame(rows)
@@ -182,7 +175,7 @@ def _bench_now(names: tuple[str, ...], nonce: int) -> pd.DataFrame:
     inference.configure_threads()
     rows = []
     for name in names:
-        model, _ = get_seq2seq(name)
+        model, _ = models.get_seq2seq(name)
         lat = seq2seq_training.measure_latency(model, repeats=7)
         rows.append({"model": name, "short date (ms, now)": lat["short_ms"], "200-char memo (ms, now)":
                      lat["memo_200_ms"]})

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 from torch import nn
 
-from core import checkpoints, inference, learner_runs
+from core import checkpoints, inference, learner_runs, seq2seq_training
 from core.data import Vocab
 
 
@@ -44,6 +44,14 @@ def get_own_model(learner_id: int, run_id: str) -> tuple[nn.Module, Vocab, learn
     inference.configure_threads()
     model, vocab, record = learner_runs.load_run(learner_id, run_id)
     return inference.prepare(model), vocab, record
+
+
+@st.cache_resource(show_spinner="Loading a translation model...")
+def get_seq2seq(name: str) -> tuple[nn.Module, dict]:
+    """(model, manifest entry) for a shipped dates seq2seq checkpoint: verified, eval mode, frozen, shared."""
+    inference.configure_threads()
+    model, entry = seq2seq_training.load(name)
+    return inference.prepare(model), entry
 
 
 def load_char_model(name: str) -> tuple[nn.Module, Vocab]:
