@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -276,3 +277,115 @@ def certificate_skills(completed_modules: list[str], badge_ids: list[str]) -> li
     if "peer-reviewer" in badge_ids:
         skills.append("Reviewed peers' generated text on coherence, creativity and style")
     return skills
+
+
+# ---- progress dashboard: phases timed from recorded events ----------------------------------------------------
+
+
+def as_utc(at: datetime | str) -> datetime:
+    """A stored time stamp (datetime or ISO string, naive meaning UTC) as an aware UTC datetime."""
+    dt = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One milestone's phase: from the previous milestone reached (start) to this one's recorded event (end)."""
+
+    name: str
+    status: str  # "done" | "current" | "not started"
+    start: datetime | None
+    end: datetime | None
+    start_from: str  # what the start is measured from
+    end_at: str  # what event marks the end
+    next_step: str  # the milestone's instruction
+
+    def duration(self, now: datetime | None = None) -> timedelta | None:
+        """end - start for a done phase; now - start for the current one; None when unknown or out of order."""
+        end = self.end if self.status == "done" else (now if self.status == "current" else None)
+        if self.start is None or end is None or end < self.start:
+            return None
+        return end - self.start
+
+
+def milestone_times(ev: Events, note_times: dict[str, datetime]) -> list[tuple[datetime | None, str]]:
+    """(time stamp, what it is) of the event that reached each milestone, in milestone order; (None, '') where the
+    milestone is not reached. `note_times`: project note id -> when it was last saved."""
+    done = [m.done for m in milestones(ev)]
+    notes = {k: as_utc(v) for k, v in note_times.items()}
+    runs = [r for r in ev.runs if _finite_run(r)]
+    first_run = min((as_utc(r.created_at) for r in runs), default=None)
+    first_eval = min((as_utc(r.evaluated_at) for r in ev.results), default=None)
+    present = [t for t in (notes.get("approach"), notes.get("limitations"), first_eval) if t is not None]
+    found = [
+        (notes.get("template"), "project choice saved (its latest save)"),
+        (notes.get("architecture"), "architecture note saved (its latest save)"),
+        (first_run, "first finished run saved"),
+        (first_eval, "earliest server measurement still stored (re-measuring a run moves its time)"),
+        (max(present) if len(present) == 3 else None, "approach and limitations notes saved, a run measured"),
+    ]
+    return [(t, what) if ok and t is not None else (None, "") for ok, (t, what) in zip(done, found, strict=True)]
+
+
+def phases(ev: Events, note_times: dict[str, datetime]) -> list[Phase]:
+    """The five milestone phases with start and end times from recorded events only.
+
+    A phase ends at the event that reached its milestone and starts at the latest event among the milestones before
+    it that were reached; the first phase has no recorded start. The current phase is the first milestone not yet
+    reached; milestones after it that are not reached have not started."""
+    times = milestone_times(ev, note_times)
+    out: list[Phase] = []
+    current_seen = False
+    ms = milestones(ev)
+    names, hows = [m.name for m in ms], [m.how for m in ms]
+    for i, (end, what) in enumerate(times):
+        earlier = [(t, names[j]) for j, (t, _) in enumerate(times[:i]) if t is not None]
+        start, start_from = max(earlier, key=lambda x: x[0]) if earlier else (None, "")
+        start_from = f"'{start_from}' reached" if start else "no recorded start"
+        if end is not None:
+            status = "done"
+        elif not current_seen:
+            status, current_seen = "current", True
+        else:
+            status, start, start_from = "not started", None, "not started"
+        out.append(Phase(names[i], status, start, end, start_from, what, hows[i]))
+    return out
+
+
+def current_phase(ps: list[Phase]) -> Phase | None:
+    """The phase in progress (None when every milestone is reached)."""
+    return next((p for p in ps if p.status == "current"), None)
+
+
+def format_duration(d: timedelta | None) -> str:
+    """A duration in minutes, hours or days, as a reader would say it."""
+    if d is None:
+        return "unknown"
+    s = d.total_seconds()
+    if s < 3600:
+        return f"{s / 60:.0f} min"
+    if s < 2 * 86400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"
+
+
+@dataclass(frozen=True)
+class TimedEvent:
+    at: datetime
+    kind: str
+    label: str
+
+
+def event_log(ev: Events, note_times: dict[str, datetime], badges: dict | None = None) -> list[TimedEvent]:
+    """Every time-stamped capstone event of the learner, oldest first. `badges`: badge id -> store.BadgeRecord."""
+    out = [TimedEvent(as_utc(t), "note saved", f"note '{k}'") for k, t in note_times.items()]
+    out += [TimedEvent(as_utc(r.created_at), "run saved", f"run '{r.title}' ({r.steps} steps)") for r in ev.runs]
+    for r in ev.results:
+        out.append(TimedEvent(as_utc(r.evaluated_at), "run measured", f"'{r.title}' measured"))
+        if r.submitted_at is not None:
+            out.append(TimedEvent(as_utc(r.submitted_at), "leaderboard", f"'{r.title}' submitted ({r.category})"))
+    out += [TimedEvent(as_utc(s.created_at), "sample shared", f"sample #{s.id} shared") for s in ev.samples]
+    out += [TimedEvent(as_utc(f.created_at), "neuron finding", f"neuron {f.neuron} ~ {f.feature}")
+            for f in ev.findings]
+    out += [TimedEvent(as_utc(b.awarded_at), "badge", f"badge '{bid}'") for bid, b in (badges or {}).items()]
+    return sorted(out, key=lambda e: e.at)

@@ -815,6 +815,16 @@ class Store:
             return {(r.quiz_id, r.question_id): r.text for r in s.scalars(query)}
 
     @_db_errors
+    def reflection_times(self, learner_id: int, quiz_id: str | None = None) -> dict[tuple[str, str], datetime]:
+        """(quiz id, question id) -> when this learner last saved that answer (UTC), for this learner only."""
+        query = select(Reflection.quiz_id, Reflection.question_id, Reflection.updated_at).where(
+            Reflection.learner_id == learner_id)
+        if quiz_id is not None:
+            query = query.where(Reflection.quiz_id == quiz_id)
+        with self._tx() as s:
+            return {(q, k): _aware(t) for q, k, t in s.execute(query)}
+
+    @_db_errors
     def add_to_deck(self, learner_id: int, card_id: str, fsrs: str, due: datetime, source: str,
                     module_id: str | None = None) -> bool:
         """Put a card in the learner's deck; False (and nothing changes) when it is already there."""

@@ -4,7 +4,7 @@ built yet are named as such.
 
 import streamlit as st
 
-from core import cheatsheets, exercises, glossary, poster, troubleshooting
+from core import cheatsheets, exercises, glossary, poster, templates, troubleshooting
 from core.ui import lesson, shell
 
 ctx = shell.course_page("resources")
@@ -16,10 +16,10 @@ GLOSSARY = "Glossary (CSV)"
 ANKI = "Flashcard deck for Anki"
 FLOWCHART = "Hyperparameter and training troubleshooting flowchart"
 TEMPLATES = "Code templates: NumPy track (every lab's starter)"
-PLANNED = [POSTER, DIAGRAM, GLOSSARY, FLOWCHART, TEMPLATES,
-           "Code templates: PyTorch and Hugging Face tracks (with module 9)", ANKI]
+TRACK_TEMPLATES = "Code templates: PyTorch and Hugging Face tracks (with module 9)"
+PLANNED = [POSTER, DIAGRAM, GLOSSARY, FLOWCHART, TEMPLATES, TRACK_TEMPLATES, ANKI]
 flashcards_page = ctx.course.pages.get("flashcards")
-built = [POSTER, DIAGRAM, GLOSSARY, FLOWCHART, TEMPLATES] + ([ANKI] if flashcards_page else [])
+built = [POSTER, DIAGRAM, GLOSSARY, FLOWCHART, TEMPLATES, TRACK_TEMPLATES] + ([ANKI] if flashcards_page else [])
 
 with st.container(border=True):
     st.markdown(f"**{POSTER}**")
@@ -69,6 +69,21 @@ with st.container(border=True):
     st.download_button("Download the templates (zip)", data=exercises.templates_zip,
                        file_name="rnn-course-templates.zip", mime="application/zip", on_click="ignore",
                        icon=":material/folder_zip:", key="resources::templates")
+
+with st.container(border=True):
+    st.markdown(f"**{TRACK_TEMPLATES}**")
+    st.caption("Starters for going on after the course in a real framework, each a zip with one script and a "
+               "README that explains every part and how to run it.")
+    m09 = ctx.course.pages.get("m09")
+    for track in templates.TRACKS.values():
+        st.markdown(f"*{track.title}* (`{track.script}` and `README.md`)")
+        st.caption(track.summary)
+        st.download_button(f"Download the {track.title.split(':')[0]} starter (zip)",
+                           data=lambda t=track.id: templates.templates_zip(t),
+                           file_name=f"rnn-course-{track.id}.zip", mime="application/zip", on_click="ignore",
+                           icon=":material/folder_zip:", key=f"resources::templates-{track.id}")
+    if m09 is not None:
+        st.page_link(m09.file, label=f"Compare the tracks in {m09.label}", icon=":material/compare_arrows:")
 
 if flashcards_page is not None:
     with st.container(border=True):

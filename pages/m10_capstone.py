@@ -5,7 +5,7 @@ the certificate and the summative reflection."""
 import streamlit as st
 
 from core.ui import capstone as capstone_ui
-from core.ui import capstone_cohort, lesson, own_model, shell
+from core.ui import capstone_cohort, capstone_progress, lesson, own_model, shell
 from core.ui import quiz as quiz_ui
 
 ctx = shell.course_page("m10")
@@ -43,6 +43,7 @@ Five milestones take you from data to a presentation: **prepare the data**, **ch
 choice, a saved run, a measurement by the server), and so are the badges.
 """)
 capstone_ui.milestones_and_badges(ctx)
+capstone_progress.progress_dashboard(ctx)
 
 st.markdown("**Milestone 3, train.** Training runs on the server in the background, within a per-learner time "
             "budget, and saves the model to your account only. Use the settings of your project as a starting "
@@ -67,7 +68,7 @@ capstone_ui.certificate(ctx)
 capstone_ui.reflections(ctx)
 lesson.still_to_come(ctx.module.interactive, built=(
     "Project template picker", "Dataset explorer", "Milestone checklist", "Leaderboard", "Peer review",
-    "Sample gallery", "Presentation export", "Achievement badges", "Completion certificate"))
+    "Sample gallery", "Presentation export", "Achievement badges", "Completion certificate", "Progress dashboard"))
 quiz_ui.module_quiz(ctx)
 lesson.takeaways(ctx)
 lesson.next_step(ctx)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -309,3 +309,83 @@ def test_a_claimed_loss_in_the_run_record_does_not_change_the_measurement(state)
     path.write_text(json.dumps(payload))
     assert learner_runs.get_record(1, rec.run_id).val_loss == 0.01
     assert capstone.evaluate_run(1, rec.run_id).loss == pytest.approx(honest)
+
+
+# ---- progress dashboard: phases from recorded time stamps ---------------------------------------------------------
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _at(hours):
+    return T0 + timedelta(hours=hours)
+
+
+def _measured(at, submitted=None):
+    return ResultRecord(1, "r", "t", "names", {}, 1.5, 5000, 20.0, "s", at, "names" if submitted else None, None,
+                        submitted, False, None)
+
+
+def test_a_new_learner_has_only_the_first_phase_current_and_the_rest_not_started():
+    ps = capstone.phases(capstone.Events([], []), {})
+    assert [p.status for p in ps] == ["current"] + ["not started"] * 4
+    assert all(p.start is None and p.end is None for p in ps)
+    assert ps[0].duration(T0) is None, "the first phase has no recorded start"
+    assert capstone.current_phase(ps).name == "Prepare the data"
+    assert capstone.event_log(capstone.Events([], []), {}) == []
+
+
+def test_phases_run_between_consecutive_recorded_milestone_events():
+    notes = {"template": "a/b", "architecture": "a GRU with 2 layers, 256 units, dropout 0.2",
+             "approach": "x" * 30, "limitations": "y" * 30}
+    times = {"template": _at(0), "architecture": _at(2), "approach": _at(50), "limitations": _at(49)}
+    runs = [_run_rec(run_id="b", created_at=_at(7).isoformat()),
+            _run_rec(run_id="a", created_at=_at(5).replace(tzinfo=None).isoformat()),  # naive ISO means UTC
+            _run_rec(run_id="c", created_at=_at(1).isoformat(), val_loss=None)]  # not finished: does not count
+    ev = capstone.Events(runs, [_measured(_at(30)), _measured(_at(8))], notes=notes)
+    ps = capstone.phases(ev, times)
+    assert [p.status for p in ps] == ["done"] * 5 and capstone.current_phase(ps) is None
+    assert [p.end for p in ps] == [_at(0), _at(2), _at(5), _at(8), _at(50)]
+    assert [p.start for p in ps] == [None, _at(0), _at(2), _at(5), _at(8)]
+    assert [p.duration() for p in ps] == [None] + [_at(h) - _at(s) for s, h in ((0, 2), (2, 5), (5, 8), (8, 50))]
+    assert "no recorded start" in ps[0].start_from and "Train" in ps[3].start_from
+
+
+def test_current_phase_counts_from_the_last_milestone_and_later_ones_are_not_started():
+    ev = capstone.Events([], [], notes={"template": "a/b"})
+    ps = capstone.phases(ev, {"template": _at(0)})
+    assert [p.status for p in ps] == ["done", "current", "not started", "not started", "not started"]
+    assert ps[1].start == _at(0) and ps[1].duration(_at(3)) == _at(3) - _at(0)
+    assert ps[2].start is None and ps[2].duration(_at(3)) is None
+
+
+def test_a_note_saved_again_later_makes_the_duration_unknown_not_negative():
+    notes = {"template": "a/b", "architecture": "an LSTM, because the texts are long"}
+    ev = capstone.Events([_run_rec(created_at=_at(1).isoformat())], [], notes=notes)
+    ps = capstone.phases(ev, {"template": _at(0), "architecture": _at(4)})  # edited after training
+    assert ps[2].status == "done" and ps[2].start == _at(4) and ps[2].end == _at(1)
+    assert ps[2].duration() is None
+    assert ps[3].status == "current" and ps[3].start == _at(4)
+
+
+def test_reaching_a_milestone_needs_the_event_not_just_a_time_stamp():
+    ev = capstone.Events([], [], notes={"template": "a/b", "architecture": "short"})  # under 20 characters
+    ps = capstone.phases(ev, {"template": _at(0), "architecture": _at(1)})
+    assert ps[1].status == "current" and ps[1].end is None
+
+
+def test_format_duration_units():
+    assert capstone.format_duration(timedelta(minutes=42)) == "42 min"
+    assert capstone.format_duration(timedelta(hours=5, minutes=30)) == "5.5 h"
+    assert capstone.format_duration(timedelta(days=3, hours=12)) == "3.5 days"
+    assert capstone.format_duration(None) == "unknown"
+
+
+def test_event_log_collects_every_time_stamp_in_order():
+    from core.store import BadgeRecord, FindingRecord
+    ev = capstone.Events([_run_rec(created_at=_at(3).isoformat())], [_measured(_at(4), submitted=_at(6))],
+                         findings=[FindingRecord("r", 0, 5, "space", 0.7, "n", _at(5))],
+                         samples=[GalleryItem(9, "text", {}, 0, False, True, _at(7))])
+    log = capstone.event_log(ev, {"template": _at(1)}, {"first-run": BadgeRecord("first-run", "e", _at(3.5))})
+    assert [e.at for e in log] == [_at(h) for h in (1, 3, 3.5, 4, 5, 6, 7)]
+    assert [e.kind for e in log] == ["note saved", "run saved", "badge", "run measured", "neuron finding",
+                                     "leaderboard", "sample shared"]

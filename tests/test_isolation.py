@@ -32,6 +32,7 @@ READS = {
     "best_quiz_scores": (),
     "quiz_answers": (),
     "reflections": (),
+    "reflection_times": (),
     "deck": (),
     "reviews": (),
     "latest_lab_code": ("rnn_step",),

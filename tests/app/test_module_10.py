@@ -198,3 +198,39 @@ def test_m10_warm_render_time(learner):
     elapsed = time.perf_counter() - start
     assert not at.exception
     print(f"warm render of {M10}: {elapsed:.2f} s")
+
+
+def test_m10_progress_dashboard_times_phases_from_recorded_events(db, learner):
+    record, token = learner
+    at = open_page(M10, token)  # a new learner: nothing recorded, the first phase is current, the rest not started
+    text = all_text(at)
+    assert "Progress dashboard" in [s.value for s in at.subheader]
+    assert "Not started: nothing of your capstone is recorded yet" in text
+    assert text.count("not started") >= 4 and "Validation loss of your saved runs" not in text
+    assert not any("Progress dashboard" in i.value for i in at.info), "built, so not listed as to come"
+
+    db.save_reflection(record.id, "m10-project", "template", "beginner/lists")
+    rec = _save_run(record.id)
+    at = open_page(M10, token)
+    assert not at.exception
+    text = all_text(at)
+    assert "Not started: nothing of your capstone" not in text
+    assert "Validation loss of your saved runs" in text and "Every recorded capstone event" in text
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["current phase"] == "Choose the architecture" and metrics["milestones reached"] == "2 of 5"
+    table = next(d.value for d in at.dataframe if "start measured from" in d.value.columns).set_index("phase")
+    assert list(table["status"]) == ["done", "current", "done", "not started", "not started"]
+    assert table.loc["Train", "ended"] == rec.created_at[:16].replace("T", " ") + " UTC"
+    assert table.loc["Train", "start measured from"] == "'Prepare the data' reached"
+    assert "**Next:** Choose the architecture" in text
+
+
+def test_progress_charts_pass_altairs_schema_validation():
+    from datetime import UTC, datetime, timedelta
+
+    from core.ui import capstone_progress
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    ev = capstone.Events([], [], notes={"template": "a/b", "architecture": "a two-layer GRU, small corpus"})
+    ps = capstone.phases(ev, {"template": t0, "architecture": t0 + timedelta(hours=3)})
+    capstone_progress._phase_chart(ps, t0 + timedelta(days=1)).to_dict(validate=True)
+    capstone_progress._event_chart(capstone.event_log(ev, {"template": t0})).to_dict(validate=True)
