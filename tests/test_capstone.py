@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from core import capstone, capstone_data, capstone_export, capstone_neurons, learner_runs
-from core.data import TextData, eval_streams, load_text, shuffle_lines, split_text
+from core.data import CorpusError, TextData, eval_streams, load_text, shuffle_lines, split_text
 from core.models.charlm import CharLMConfig, build
 from core.store import GalleryItem, ResultRecord, ReviewAggregate
 from core.training import TrainConfig, train
@@ -144,7 +144,10 @@ def test_another_learners_run_cannot_be_measured():
 
 
 def test_builtin_category_needs_a_verifiable_held_out_split():
-    names = load_text("names")
+    try:
+        names = load_text("names")
+    except CorpusError:
+        pytest.skip("names.txt is not in the data folder")
     held = names[-5000:]
     assert capstone.leaderboard_category("names", held) == ("names", "")
     fake = "emma\n" * 1000  # a trivially predictable "held-out split" made of a real corpus line

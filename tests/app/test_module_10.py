@@ -8,19 +8,24 @@ import pytest
 import torch
 
 from core import capstone, capstone_data, learner_runs
-from core.data import TextData, load_text, split_text
+from core.data import CorpusError, TextData, load_text, split_text
 from core.models.charlm import CharLMConfig, build
 from core.training import TrainConfig, train
 from tests.app.conftest import INSTRUCTOR_KEY, all_text, open_page
 
 M10 = "pages/m10_capstone.py"
-NAMES = load_text("names")[:20_000]  # a held-out split whose lines the server can verify against the corpus
+SYLLABLES = ["an", "el", "ma", "ri", "jo", "ka", "li", "on", "sa", "te", "mi", "ra", "do", "ve", "lu"]
+# The "names" corpus as far as these tests are concerned: 20k characters of made-up names, so the tests need no
+# download. The server's check that a held-out split is a contiguous piece of the corpus is pointed at it below.
+NAMES = "".join(SYLLABLES[i % 15] + SYLLABLES[(i * 7) % 15] + SYLLABLES[(i * 11 + 3) % 15][: 1 + i % 2] + "\n"
+                for i in range(4000))[:20_000]
 torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
 def runs_dir(tmp_path, monkeypatch):
     monkeypatch.setenv(learner_runs.STATE_ENV, str(tmp_path / "state"))
+    monkeypatch.setattr(capstone, "_corpus_versions", lambda corpus: (NAMES,) if corpus == "names" else ())
 
 
 def _save_run(learner_id, title="tiny names"):
@@ -49,6 +54,9 @@ def test_m10_renders_and_saves_the_project_choice(db, learner):
     at.button(key="m10-load-template").click().run()
     assert not at.exception
     t = capstone.template("advanced", "lists")
+    if "names" not in capstone_data.available_corpora():  # no corpus: the trainer waits for an upload, seeded
+        assert at.session_state["m10-train-kind"] == t.model["kind"]
+        return
     assert at.radio(key="m10-train-source").value == "names"
     assert at.selectbox(key="m10-train-kind").value == t.model["kind"]
     assert at.select_slider(key="m10-train-hidden").value == t.model["hidden"]
@@ -56,6 +64,10 @@ def test_m10_renders_and_saves_the_project_choice(db, learner):
 
 
 def test_m10_dataset_explorer_follows_the_corpus_and_refuses_bad_uploads(learner):
+    try:
+        load_text("names")
+    except CorpusError:
+        pytest.skip("names.txt is not in the data folder (the explorer's built-in corpora need it)")
     at = open_page(M10, learner[1])
     at.radio(key="m10-data-source").set_value("Built-in corpus").run()
     at.selectbox(key="m10-corpus").set_value("names").run()
