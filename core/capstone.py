@@ -16,6 +16,7 @@ import yaml
 
 from core import capstone_data, checkpoints, inference, learner_runs, sampling
 from core.data import CORPORA, CorpusError, load_text, shuffle_lines
+from core.metrics import PerCharLoss
 from core.training import evaluate_loss
 
 CONTENT = Path(__file__).resolve().parent.parent / "assets" / "capstone.yaml"
@@ -122,7 +123,7 @@ print(sampling.sample(model, data.vocab, 400, temperature=0.8, prime="\\n"))
 
 
 @dataclass(frozen=True)
-class Measurement:
+class Measurement(PerCharLoss):
     run_id: str
     title: str
     corpus: str
@@ -134,14 +135,6 @@ class Measurement:
     sample: str
     category: str | None  # leaderboard category, None when the run cannot be ranked
     why_not: str  # reason when category is None
-
-    @property
-    def perplexity(self) -> float:
-        return math.exp(self.loss)
-
-    @property
-    def bits_per_char(self) -> float:
-        return self.loss / math.log(2)
 
 
 @lru_cache(maxsize=2)

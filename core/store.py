@@ -38,6 +38,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from core import identity
+from core.metrics import PerCharLoss
 
 URL_ENV = "RNN_COURSE_DATABASE_URL"
 DEFAULT_DB = Path(__file__).resolve().parent.parent / ".course-data" / "course.db"
@@ -283,7 +284,7 @@ class LearnerRecord:
 
 
 @dataclass(frozen=True)
-class ResultRecord:
+class ResultRecord(PerCharLoss):
     """A learner's own server-measured result (with its leaderboard and moderation state)."""
 
     id: int
@@ -302,17 +303,9 @@ class ResultRecord:
     hidden: bool
     hidden_reason: str | None
 
-    @property
-    def perplexity(self) -> float:
-        return math.exp(self.loss)
-
-    @property
-    def bits_per_char(self) -> float:
-        return self.loss / math.log(2)
-
 
 @dataclass(frozen=True)
-class LeaderRow:
+class LeaderRow(PerCharLoss):
     rank: int
     name: str  # display name, as the learner chose it
     title: str
@@ -324,14 +317,6 @@ class LeaderRow:
     sample: str
     config: dict
     is_you: bool
-
-    @property
-    def perplexity(self) -> float:
-        return math.exp(self.loss)
-
-    @property
-    def bits_per_char(self) -> float:
-        return self.loss / math.log(2)
 
 
 @dataclass(frozen=True)
