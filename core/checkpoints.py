@@ -5,6 +5,7 @@ metrics, curves, samples, data hash, recipe, hardware). Loading checks the file 
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import tempfile
@@ -31,9 +32,22 @@ def _dir(directory: Path | str | None) -> Path:
 
 
 def read_manifest(directory: Path | str | None = None) -> dict:
+    """The parsed manifest. Parsed once per version of the file (inode, mtime and size), so pages may call this on
+    every rerun; the dict is shared, so treat it as read-only (register() edits a fresh parse)."""
     path = _dir(directory) / "manifest.json"
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return {"format": FORMAT, "checkpoints": {}}
+    return _parsed(path, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, _inode: int, _mtime_ns: int, _size: int) -> dict:
+    return _parse(path)
+
+
+def _parse(path: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -64,7 +78,8 @@ def register(name: str, new_entry: dict, directory: Path | str | None = None) ->
     lock = os.open(directory, os.O_RDONLY)  # several training runs may finish at once: lock the folder
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest = read_manifest(directory)
+        path = directory / "manifest.json"
+        manifest = _parse(path) if path.exists() else {"format": FORMAT, "checkpoints": {}}
         manifest["checkpoints"][name] = new_entry
         manifest["checkpoints"] = dict(sorted(manifest["checkpoints"].items()))
         payload = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()

@@ -22,22 +22,17 @@ NAMES_QUIZ, SPOT_QUIZ = "m05-names", "m05-spot"
 KIND_LABEL = {"play": "Shakespeare", "latex": "LaTeX", "c": "C (Linux)"}
 
 
-def _mtime() -> float:
-    path = checkpoints.CHECKPOINT_DIR / "manifest.json"
-    return path.stat().st_mtime if path.exists() else 0.0
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _entries(mtime: float) -> dict[str, dict]:
-    """Manifest entries of the shipped char models, re-read only when the manifest changes."""
+def _entries() -> dict[str, dict]:
+    """Manifest entries of the shipped char models (core.checkpoints re-reads the manifest only when it changes)."""
     try:
-        return {n: checkpoints.entry(n) for n in checkpoints.names()}
+        entries = checkpoints.read_manifest()["checkpoints"]
+        return {n: entries[n] for n in checkpoints.names()}
     except checkpoints.CheckpointError:
         return {}
 
 
 def _available(name: str) -> bool:
-    return name in _entries(_mtime())
+    return name in _entries()
 
 
 def _missing(name: str) -> None:
@@ -192,7 +187,7 @@ def _baby_names(ctx: PageContext) -> None:
     if not _available(name):
         _missing(name)
         return
-    entry = _entries(_mtime())[name]
+    entry = _entries()[name]
     shuffle_seed = entry.get("data", {}).get("shuffle_lines_seed")
     round_no = st.session_state.setdefault("m05-names-round", 0)
     names = _names(round_no, 1.0, 10)
@@ -254,7 +249,7 @@ def experiments_overview() -> None:
     rows = ["| " + " | ".join(str(r[f]).replace("|", "\\|") for f in ("dataset", "size", "model", "learned",
                                                                        "missed")) + " |" for r in _experiments()]
     st.markdown("| Dataset | Size | Model | It picked up | It missed |\n|---|---|---|---|---|\n" + "\n".join(rows))
-    entries = _entries(_mtime())
+    entries = _entries()
     shipped = [{"model": n, "trained on": e.get("data", {}).get("file", "?"),
                 "training characters": e.get("data", {}).get("train_chars"), "parameters": e.get("params"),
                 "validation loss (nats/char)": e.get("metrics", {}).get("val_loss_nats_per_char"),
@@ -308,7 +303,7 @@ def spot_the_error(ctx: PageContext) -> None:
     lines = p["text"].split("\n")
     st.markdown(f"**Puzzle {idx + 1} of {len(puzzles)} · {KIND_LABEL[p['kind']]}** "
                 f"(model {p['model']}, τ = {p['temperature']}, seed {p['seed']})")
-    current = _entries(_mtime()).get(p["model"], {}).get("sha256")
+    current = _entries().get(p["model"], {}).get("sha256")
     if p.get("sha256") and current != p["sha256"]:
         st.caption(f"This text was drawn from an earlier version of {p['model']} than the one shipped now; "
                    "`python -m core.gallery` re-draws the puzzles.")

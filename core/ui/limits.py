@@ -20,7 +20,6 @@ BENCH_COLORS = alt.Scale(domain=list(speedbench.MODELS), range=["#4c78a8", "#f58
 
 
 # ---------------------------------------------------------------- stress test
-@st.cache_data(ttl=300, show_spinner=False)
 def _entry(name: str) -> dict | None:
     try:
         return checkpoints.entry(name)

@@ -21,14 +21,9 @@ CHALLENGE_CORPUS = "tinyshakespeare"
 CHALLENGE_QUIZ = "m04-challenges"
 
 
-def _manifest_mtime() -> float:
-    path = checkpoints.CHECKPOINT_DIR / "manifest.json"
-    return path.stat().st_mtime if path.exists() else 0.0
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _run_entry(name: str, mtime: float) -> dict | None:
-    """The run's manifest entry, re-read when the manifest changes (new snapshots appear without a restart)."""
+def _run_entry(name: str) -> dict | None:
+    """The run's manifest entry (core.checkpoints re-reads the manifest when it changes: new snapshots appear
+    without a restart)."""
     try:
         return checkpoints.entry(name)
     except checkpoints.CheckpointError:
@@ -41,7 +36,7 @@ def _reference() -> timelapse.Reference:
 
 
 def _snapshots() -> tuple[dict | None, list[timelapse.Snapshot]]:
-    entry = _run_entry(RUN, _manifest_mtime())
+    entry = _run_entry(RUN)
     return entry, timelapse.snapshots_of(entry) if entry else []
 
 
@@ -56,10 +51,10 @@ def _default_tau(taus: list[str]) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _loss_spec(mtime: float, iteration: int, tau: str) -> dict:
+def _loss_spec(sha256: str, iteration: int, tau: str) -> dict:
     """The loss chart as a Vega-Lite dict: Altair's schema validation costs ~0.4 s a chart, so it runs once per
-    (manifest version, iteration, temperature) and the dict is reused."""
-    entry = _run_entry(RUN, mtime)
+    (checkpoint version, iteration, temperature) and the dict is reused."""
+    entry = _run_entry(RUN)
     first = timelapse.first_reached(timelapse.snapshots_of(entry), _reference(), tau)
     return _loss_chart(entry, iteration, first).to_dict()
 
@@ -113,7 +108,7 @@ def training_timelapse() -> None:
     tau = cols[1].radio("temperature τ", taus, index=_default_tau(taus), horizontal=True, key="m04-tl-tau")
     ref = _reference()
     first = timelapse.first_reached(snaps, ref, tau)
-    st.vega_lite_chart(spec=_loss_spec(_manifest_mtime(), it, tau), width="content")
+    st.vega_lite_chart(spec=_loss_spec(entry["sha256"], it, tau), width="content")
     snap = next(s for s in snaps if s.iteration == it)
     stats = timelapse.text_stats(snap.samples[tau], ref.words)
     left, right = st.columns([3, 2])
