@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from core import checkpoints, inference, sampling
+from core import checkpoints, gallery, inference, sampling
 from core.data import CORPORA, TextData, data_dir
 from core.models.charlm import CharLMConfig, build, num_params
 from core.training import EVAL_BATCH, EVAL_SEQ, StepInfo, TrainConfig, evaluate_loss, train
@@ -177,14 +177,9 @@ def _samples(model, vocab, prime: str) -> dict[str, str]:
 
 
 def names_quality(model, vocab, names_text: str, n: int = 1000, tau: float = 1.0) -> dict:
-    """Sample n names at `tau` and measure them against the WHOLE names list (train and validation lines).
-
-    A sample "looks like a name" when it has 2-15 lowercase letters and every letter pair in it, counting the
-    start and the end of the name as letters, occurs somewhere in the list (so no "xq" or a name ending in "q"
-    that no real name has). "Novel" means it also is not in the list.
-    """
+    """Sample n names at `tau` and measure them against the WHOLE names list (train and validation lines) with
+    core.gallery.new_plausible_names (every sampled line counts, blank ones as not plausible)."""
     known = {s for s in names_text.split("\n") if s}
-    pairs = {a + b for name in known for a, b in zip("^" + name, name + "$", strict=True)}
     out: list[str] = []
     seed = 0
     while len(out) < n:
@@ -192,9 +187,7 @@ def names_quality(model, vocab, names_text: str, n: int = 1000, tau: float = 1.0
         out.extend(text.split("\n")[:-1])  # the last piece may be cut off
         seed += 1
     out = out[:n]
-    plausible = [s for s in out if 2 <= len(s) <= 15 and s.isalpha() and s.islower()
-                 and all(a + b in pairs for a, b in zip("^" + s, s + "$", strict=True))]
-    novel = [s for s in plausible if s not in known]
+    plausible, novel = gallery.new_plausible_names(out, known)
     return {"sampled": n, "temperature": tau, "checked_against": f"all {len(known):,} names in the list",
             "plausible_fraction": len(plausible) / n, "novel_plausible_fraction": len(novel) / n,
             "examples_novel": novel[:20]}

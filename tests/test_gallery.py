@@ -79,6 +79,15 @@ def test_names_split_and_novelty_count_distinct_names_against_both_sets():
     assert nov.not_in_training == len({"anna", "zed", "jo"} - seen)
 
 
+def test_new_plausible_names_need_known_letter_pairs_and_count_every_sample():
+    known = {"anna", "bob", "carl", "jon"}
+    plausible, new = gallery.new_plausible_names(["anna", "ann", "ann", "xq", "", "bo", "Bob", "a"], known)
+    # "xq": unseen pairs; "bo": no known name ends in "o"; "", "a": too short; "Bob": not lower case
+    assert plausible == ["anna", "ann", "ann"]
+    assert new == ["ann", "ann"]
+    assert gallery.new_plausible_names(["carlq"], known) == ([], [])  # no known name ends in "q"
+
+
 def test_shipped_puzzles_each_have_one_or_two_faulty_lines():
     puzzles = gallery.load_puzzles()
     assert {p["kind"] for p in puzzles} == {"play", "latex", "c"}

@@ -163,11 +163,14 @@ def _name_sets(text: str, shuffle_seed: int | None) -> tuple[set[str], set[str]]
 
 
 @st.cache_data(show_spinner="Generating 1,000 names...", max_entries=4)
-def _novelty(text: str, shuffle_seed: int | None, tau: float) -> tuple[gallery.Novelty, float]:
+def _novelty(text: str, shuffle_seed: int | None, tau: float) -> tuple[gallery.Novelty, float, float]:
+    """(counts of distinct names, share of samples that are new and plausible, seconds)."""
     start = time.perf_counter()
     names = _names(10_000, tau, NOVELTY_NAMES)
     seen, everything = _name_sets(text, shuffle_seed)
-    return gallery.novelty(names, seen, everything), time.perf_counter() - start
+    _, new_plausible = gallery.new_plausible_names(names, everything)
+    return (gallery.novelty(names, seen, everything), len(new_plausible) / max(len(names), 1),
+            time.perf_counter() - start)
 
 
 def _no_names_file() -> None:
@@ -225,11 +228,14 @@ def _baby_names(ctx: PageContext) -> None:
     if st.button(f"Measure novelty over {NOVELTY_NAMES:,} generated names", key="m05-names-novelty"):
         st.session_state["m05-names-novelty-on"] = True
     if st.session_state.get("m05-names-novelty-on"):
-        nov, seconds = _novelty(text, shuffle_seed, 1.0)
-        m = st.columns(3)
+        nov, new_plausible, seconds = _novelty(text, shuffle_seed, 1.0)
+        m = st.columns(4)
         m[0].metric("distinct names generated", f"{nov.distinct:,} of {nov.generated:,}")
         m[1].metric("not in the training split", f"{nov.share_new:.1%}")
         m[2].metric("not anywhere in names.txt", f"{nov.share_new_anywhere:.1%}")
+        m[3].metric("new and name-like", f"{new_plausible:.1%}",
+                    help="Share of all samples that are not in names.txt and look like a name (2-15 letters, every "
+                         "letter pair seen in a real name): the measure the checkpoint's recipe records.")
         st.caption(f"Measured now on {len(seen):,} training names ({len(everything):,} in the whole file), "
                    f"τ = 1, generation took {seconds:.1f} s when first computed (cached after).")
 
