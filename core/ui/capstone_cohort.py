@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import capstone, sampling
+from core import capstone
 from core.store import StoreError
 from core.ui import models
 from core.ui.capstone import pick_run
@@ -39,12 +39,6 @@ def leaderboard(ctx: PageContext) -> None:
         st.code(top.sample, language=None, wrap_lines=True)
 
 
-@st.cache_data(show_spinner="Sampling...", max_entries=64)
-def _sample(learner_id: int, run_id: str, prime: str, tau: float, seed: int) -> str:
-    model, vocab, _ = models.get_own_model(learner_id, run_id)
-    return sampling.sample(model, vocab, 400, tau, prime=prime, seed=seed)
-
-
 def share_sample(ctx: PageContext) -> None:
     st.markdown("#### Share a sample")
     rec = pick_run(ctx, "m10-share-run", "Generate from")
@@ -55,7 +49,7 @@ def share_sample(ctx: PageContext) -> None:
     tau = cols[1].slider("temperature", 0.2, 1.5, 0.8, 0.1, key="m10-share-tau")
     seed = int(cols[2].number_input("seed", 0, 10**6, 0, key="m10-share-seed"))
     try:
-        text = prime + _sample(ctx.learner.id, rec.run_id, prime, tau, seed)
+        text = prime + models.sample(models.own_key(ctx.learner.id, rec.run_id), prime, tau, seed, 400)
     except (KeyError, OSError, ValueError) as exc:
         st.error(f"This model could not be sampled: {exc}")
         return

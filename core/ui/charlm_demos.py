@@ -87,12 +87,6 @@ def hello_example() -> None:
                "change the seed or the number of steps and every number moves.")
 
 
-@st.cache_data(show_spinner="Sampling...", max_entries=128)
-def _sample(name: str, prime: str, tau: float, seed: int, length: int) -> str:
-    model, vocab = models.load_char_model(name)
-    return sampling.sample(model, vocab, length, tau, prime=prime, seed=seed)
-
-
 @st.cache_data(show_spinner=False, max_entries=256)
 def next_probs(name: str, prefix: str) -> list[tuple[str, float]]:
     """The model's whole next-character distribution at tau 1, most likely first (shipped or own_key name)."""
@@ -118,7 +112,7 @@ def temperature_playground(ctx=None) -> None:
     cols = st.columns(len(TAUS))
     for col, tau in zip(cols, TAUS, strict=True):
         col.markdown(f"**τ = {tau}**")
-        col.code(prime + _sample(name, prime, tau, seed, length), language=None, wrap_lines=True)
+        col.code(prime + models.sample(name, prime, tau, seed, length), language=None, wrap_lines=True)
     st.button("Re-sample", key="m04-resample", icon=":material/casino:",
               on_click=lambda: st.session_state.update({"m04-temp-seed": seed + 1}))
     urlstate.put("seed", seed, 0)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 from torch import nn
 
-from core import checkpoints, inference, learner_runs, seq2seq_training
+from core import checkpoints, inference, learner_runs, sampling, seq2seq_training
 from core.data import Vocab
 
 
@@ -62,6 +62,13 @@ def load_char_model(name: str) -> tuple[nn.Module, Vocab]:
         return model, vocab
     model, entry = get_model(name)
     return model, checkpoints.vocab_of(entry)
+
+
+@st.cache_data(show_spinner="Sampling...", max_entries=256)
+def sample(name: str, prime: str, tau: float, seed: int, length: int) -> str:
+    """`length` characters after `prime` from a shipped checkpoint or an own_key() model (cached per setting)."""
+    model, vocab = load_char_model(name)
+    return sampling.sample(model, vocab, length, tau, prime=prime, seed=seed)
 
 
 def shipped_charlms(kinds: tuple[str, ...] | None = None) -> dict[str, dict]:

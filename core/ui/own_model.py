@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import coach, data, jobs, learner_runs, sampling, uploads
+from core import coach, data, jobs, learner_runs, uploads
 from core.ui import models, training
 
 HIDDEN = (32, 64, 128, 192, 256)
@@ -178,12 +178,6 @@ def _run_panel(ctx, key: str, allow_upload: bool, advanced: bool) -> None:
     training.training_dashboard(ctx, job, key=f"{key}-dash")
 
 
-@st.cache_data(show_spinner="Sampling...", max_entries=64)
-def _sample(name: str, prime: str, tau: float, seed: int, length: int) -> str:
-    model, vocab = models.load_char_model(name)
-    return sampling.sample(model, vocab, length, tau, prime=prime, seed=seed)
-
-
 @st.fragment
 def explore(ctx, key: str) -> None:
     """Samples from one of the learner's saved models, and where else it can be explored."""
@@ -202,7 +196,7 @@ def explore(ctx, key: str) -> None:
     seed = cols[2].number_input("seed", 0, 10**6, 0, key=f"{key}-seed")
     name = models.own_key(ctx.learner.id, run_id)
     try:
-        text = _sample(name, prime, tau, int(seed), 400)
+        text = models.sample(name, prime, tau, int(seed), 400)
     except (KeyError, OSError, ValueError) as e:
         st.error(f"This model could not be loaded ({e}).")
         return
