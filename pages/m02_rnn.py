@@ -7,8 +7,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import checkpoints, sampling, worked
-from core.ui import codelab, jargon, lesson, models, rnn_demos, shell, speed_round
+from core import worked
+from core.ui import charlm_demos, codelab, jargon, lesson, models, rnn_demos, shell, speed_round
 from core.ui import quiz as quiz_ui
 from core.ui.rnn_demos import BIAS, INPUT, MEMORY, STATE
 
@@ -170,15 +170,6 @@ LINES = ("To be, or not to be, that is the question", "Now is the winter of our 
          "What's in a name? That which we call a rose")
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def top_next(name: str, prefix: str) -> list[tuple[str, float]]:
-    model, entry = models.get_model(name)
-    probs = sampling.next_char_distribution(model, checkpoints.vocab_of(entry), prefix)
-    vocab = checkpoints.vocab_of(entry).chars
-    top = probs.topk(5)
-    return [(vocab[i], float(p)) for p, i in zip(top.values, top.indices, strict=True)]
-
-
 @st.fragment
 def next_char_game() -> None:
     st.subheader("What comes next? You against the model",
@@ -199,12 +190,12 @@ def next_char_game() -> None:
 
     def reveal() -> None:
         state["you"] += st.session_state[f"m02-guess-{state['round']}"] == answer
-        state["model"] += top_next(name, prefix)[0][0] == answer
+        state["model"] += charlm_demos.next_probs(name, prefix)[0][0] == answer
         state["revealed"] = True
 
     cols[0].button("Reveal", key="m02-reveal", disabled=state["revealed"] or not guess, on_click=reveal)
     if state["revealed"]:
-        top = top_next(name, prefix)
+        top = charlm_demos.next_probs(name, prefix)[:5]
         shown = {" ": "␣", "\n": "⏎"}
         st.markdown(f"The real next character is **{shown.get(answer, answer)}**. You guessed "
                     f"**{shown.get(guess, guess)}**; the model's top guess was **{shown.get(top[0][0], top[0][0])}**.")
