@@ -18,6 +18,7 @@ import torch
 from core import checkpoints
 from core.data import sha256_file
 from core.models.tinytransformer import TinyTransformer, TinyTransformerConfig
+from core.training import backward_clipped
 
 RECIPE = "agreement-transformer"
 MODEL_TYPE = "agreement-transformer"
@@ -125,9 +126,7 @@ def train(cfg: AgreementConfig, log=print) -> tuple[TinyTransformer, dict]:
             group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
         x, q, y, pad = batch([make_sentence(rng, rng.randint(0, cfg.max_modifiers)) for _ in range(cfg.batch)])
         loss = model.loss(x, q, y, pad)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        backward_clipped(opt, loss, model, cfg.clip)
         opt.step()
         losses.append(loss.item())
         if (step + 1) % 250 == 0:

@@ -18,6 +18,7 @@ import torch
 
 from core import checkpoints, inference, scenes
 from core.models.captioner import Captioner, CaptionerConfig, num_params
+from core.training import backward_clipped
 
 MODEL_TYPE = "captioner"
 RECIPE = "captioner"
@@ -94,9 +95,7 @@ def train(model: Captioner, cfg: CaptionTrainConfig, on_step: Callable[[StepInfo
         loss = model.loss(images_t[idx], caps)
         if not math.isfinite(loss.item()):
             raise RuntimeError(f"Training diverged at step {step} (loss {loss.item()}); lower the learning rate.")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        backward_clipped(opt, loss, model, cfg.clip)
         opt.step()
         hist["step"].append(step)
         hist["loss"].append(round(loss.item(), 5))

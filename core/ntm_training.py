@@ -18,6 +18,7 @@ from torch import Tensor
 
 from core import checkpoints
 from core.models.ntm import NTM, NTMConfig, num_params
+from core.training import backward_clipped
 
 MODEL_TYPE = "ntm"
 RECIPE = "ntm-copy"
@@ -122,9 +123,7 @@ def train(model: NTM, cfg: NTMTrainConfig, on_step: Callable[[StepInfo], None] |
             group["lr"] = lr_at(cfg, time.process_time() - t0)
         probs, _ = copy_outputs(model, x, slots)
         loss = F.binary_cross_entropy(probs.clamp(1e-6, 1 - 1e-6), target)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        backward_clipped(opt, loss, model, cfg.clip)
         if not math.isfinite(loss.item()):
             raise RuntimeError(f"Training diverged at step {step} (loss {loss.item()}).")
         opt.step()

@@ -23,6 +23,7 @@ import torch
 
 from core import checkpoints, inference, tasks
 from core.models.seq2seq import Seq2Seq, Seq2SeqConfig, num_params
+from core.training import backward_clipped
 
 MODEL_TYPE = "seq2seq-dates"
 EVAL_N, EVAL_SEED = 2000, 1  # per split; the test seed differs from every training stream
@@ -155,9 +156,7 @@ def train(model: Seq2Seq, cfg: Seq2SeqTrainConfig, on_step: Callable[[StepInfo],
         for group in opt.param_groups:
             group["lr"] = lr
         loss = model.loss(src, src_len, tgt)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip))
+        grad_norm = backward_clipped(opt, loss, model, cfg.clip)
         if not math.isfinite(loss.item()):
             raise RuntimeError(f"Training diverged at step {step} (loss {loss.item()}); lower the learning rate.")
         opt.step()

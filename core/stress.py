@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from core import checkpoints, inference, tasks
 from core.data import sha256_file
 from core.models.recall import RecallConfig, RecallNet
+from core.training import backward_clipped
 
 RECIPE = "longrange-stress"
 TITLE = "Long-range recall: RNN vs LSTM vs GRU vs GRU+attention, accuracy vs distance"
@@ -71,9 +72,7 @@ def train_one(name: str, cfg: StressConfig, distances: tuple[int, int], steps: i
         x, y = tasks.recall_batch(cfg.batch, rng.randint(*distances), gen)
         logits, _ = model(x)
         loss = F.cross_entropy(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        backward_clipped(opt, loss, model, cfg.clip)
         opt.step()
         losses.append(loss.item())
         if (step + 1) % 250 == 0:

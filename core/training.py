@@ -152,6 +152,14 @@ def _sample_text(model: nn.Module, data: TextData, cfg: TrainConfig, step: int) 
     return text
 
 
+def backward_clipped(opt: torch.optim.Optimizer, loss: torch.Tensor, model: nn.Module, clip: float) -> float:
+    """Fresh gradients of `loss`, clipped to a global norm of `clip` (no clipping when clip <= 0); returns the norm
+    before clipping. The caller checks it and the loss, then calls opt.step(). Every training loop here uses it."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    return float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip if clip > 0 else float("inf")))
+
+
 def train(
     model: nn.Module,
     data: TextData,
@@ -228,10 +236,7 @@ def train(
         logits, state, _ = model(x, state)
         state = detach_state(state)  # truncated BPTT: carry the values, cut the graph
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        max_norm = cfg.clip if cfg.clip > 0 else float("inf")
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm))
+        grad_norm = backward_clipped(opt, loss, model, cfg.clip)
         loss_value = loss.item()
         if not (math.isfinite(loss_value) and math.isfinite(grad_norm)) or loss_value > explode_at:
             what = "gradient norm" if math.isfinite(loss_value) and loss_value <= explode_at else "loss"
