@@ -6,13 +6,15 @@ sampling  1,000 characters at batch 1 from the shipped Shakespeare LSTM (median 
           nn.LSTM step loop with the same weights, our physical reference.
 training  training characters/s of the from-primitives LSTM vs nn.LSTM at the same size.
 compare   Lab 02's table from the manifest: RNN vs LSTM vs GRU on Tiny Shakespeare at an equal CPU budget.
-Timings are noisy on a shared 2-core machine: run it on a quiet one.
+Timings are noisy on a shared 2-core machine: run it on a quiet one. `--record` writes the sampling and training
+rows (with the date and hardware) into the checkpoint's manifest entry under "benchmarks".
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
@@ -179,6 +181,30 @@ def compare(names: tuple[str, ...] = ("shakespeare-rnn", "shakespeare-lstm", "sh
     return rows
 
 
+def record(name: str, results: dict) -> None:
+    """Put this run's sampling and training rows into `name`'s manifest entry, with when and where they ran."""
+    from core.train import hardware
+
+    kept = {k: results[k] for k in ("sampling", "training") if results.get(k)}
+    if not kept or name not in checkpoints.names():
+        return
+    new = dict(checkpoints.entry(name))
+    benchmarks = dict(new.get("benchmarks", {}))
+    for key, rows in kept.items():
+        benchmarks[key] = {"rows": rows, "measured": time.strftime("%Y-%m-%d"), "load_avg_1min": _load(),
+                           "how": f"python -m core.bench {key} --record",
+                           "hardware": hardware(torch.get_num_threads(), torch.device("cpu"))}
+    new["benchmarks"] = benchmarks
+    checkpoints.register(name, new)
+
+
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def _table(rows: list[dict]) -> str:
     cols = list(rows[0])
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
@@ -192,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=["threads", "sampling", "training", "compare", "all"])
     parser.add_argument("--checkpoint", default=SHAKESPEARE_LSTM, help="model for threads/sampling")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--record", action="store_true", help="store sampling/training rows in the manifest")
     args = parser.parse_args(argv)
     results: dict = {}
     if args.what in ("threads", "all"):
@@ -202,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         results["training"] = bench_training()
     if args.what in ("compare", "all"):
         results["compare"] = compare()
+    if args.record:
+        record(args.checkpoint, results)
     if args.json:
         print(json.dumps(results, indent=1))
     else:

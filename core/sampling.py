@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -125,8 +124,9 @@ def sample(
         gumbel = -torch.log(-torch.log(u.clamp_(1e-20, 1.0 - 1e-7)))  # (length, V)
         inv_tau = 0.0 if greedy else 1.0 / tau
         logits, state = _warm_up(model, ids)  # (1, V)
-        if isinstance(model, CharLM) and device.type == "cpu" and fastgen.limit_numpy_blas_threads(1):
-            out = _generate_numpy(model, logits[0].float().numpy(), state, gumbel.numpy(), inv_tau, k, greedy)
+        if isinstance(model, CharLM) and device.type == "cpu":
+            out = fastgen.cpu_generator(model).generate(logits[0].float().numpy(), state, gumbel.numpy(), inv_tau,
+                                                        greedy, k)
         else:
             out = _generate_torch(model, logits.float(), state, gumbel, inv_tau, k, greedy)
     return vocab.decode(out)
@@ -144,18 +144,3 @@ def _generate_torch(model, logits: Tensor, state, gumbel: Tensor, inv_tau: float
             logits = logits.float()
     return torch.cat(out).tolist()
 
-
-def _generate_numpy(model, logits: np.ndarray, state, gumbel: np.ndarray, inv_tau: float, k, greedy: bool) -> list[int]:
-    step = fastgen.numpy_stepper(model)
-    np_state = step.state_from_torch(state)
-    out: list[int] = []
-    for t in range(len(gumbel)):
-        scores = logits
-        if k is not None:
-            kth = np.partition(scores, -k)[-k]
-            scores = np.where(scores < kth, -np.inf, scores)
-        idx = int(np.argmax(scores if greedy else scores * inv_tau + gumbel[t]))
-        out.append(idx)
-        if t + 1 < len(gumbel):
-            logits = step(idx, np_state)
-    return out

@@ -1,12 +1,13 @@
 """CharLM: shapes, traces, state carrying, the nn.LSTM twin, and that it can overfit one batch."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from core.models import charlm
 from core.models.charlm import CharLM, CharLMConfig, build
-from core.models.fastgen import FastStepper, NumpyStepper
+from core.models.fastgen import CpuGenerator
 
 torch.set_num_threads(1)
 B, T, V = 2, 9, 11
@@ -107,16 +108,27 @@ def test_fast_stepper_gives_the_same_logits_as_step(kind):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("layers", [1, 3])
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
-def test_numpy_stepper_gives_the_same_logits_as_step(kind):
+def test_compiled_cpu_step_gives_the_same_logits_as_step(kind, layers):
     torch.manual_seed(5)
-    model = CharLM(CharLMConfig(kind=kind, vocab_size=V, hidden=8, layers=3, embed=4))
+    model = CharLM(CharLMConfig(kind=kind, vocab_size=V, hidden=8, layers=layers, embed=4))
     idx = torch.randint(V, (1, T))
     with torch.inference_mode():
-        np_step = NumpyStepper(FastStepper(model))
-        state = model.init_state(1)
-        np_state = np_step.state_from_torch(state)
+        start = tuple(tuple(torch.randn_like(x) for x in s) for s in model.init_state(1))  # not only zeros
+        expected, state = [], start
         for t in range(T):
-            expected, state = model.step(idx[:, t], state)
-            got = np_step(int(idx[0, t]), np_state)
-            torch.testing.assert_close(torch.from_numpy(got), expected[0], rtol=1e-5, atol=1e-5)
+            logits, state = model.step(idx[:, t], state)
+            expected.append(logits[0])
+        got = CpuGenerator(model).forced_logits(idx[0].tolist(), start)
+    torch.testing.assert_close(torch.from_numpy(got), torch.stack(expected), rtol=1e-5, atol=1e-5)
+
+
+def test_compiled_tanh_is_within_four_tenths_of_a_millionth_of_float64_tanh():
+    from core.models.fastgen import _tanh
+
+    x = np.linspace(-20, 20, 400_001).astype(np.float32)
+    got = np.array([_tanh(v) for v in x[::97]] + [_tanh(np.float32(v)) for v in (0.0, 1e-30, -1e-8)])
+    ref = np.tanh(np.concatenate([x[::97], [0.0, 1e-30, -1e-8]]).astype(np.float64))
+    assert np.abs(got - ref).max() < 4e-7
+

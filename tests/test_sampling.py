@@ -82,11 +82,16 @@ def test_bad_lengths_and_temperatures_are_clear_errors_or_clamped(model):
     assert len(sampling.sample(model, VOCAB, 20, temperature=float("inf"))) == 20
 
 
-def test_numpy_and_torch_generation_paths_agree(model, monkeypatch):
-    via_numpy = sampling.sample(model, VOCAB, 60, temperature=0.9, top_k=5, prime="abc", seed=3)
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize(("tau", "top_k"), [(0.9, 5), (1.3, None), (0.0, None)])
+def test_compiled_cpu_and_torch_generation_paths_agree(kind, tau, top_k, monkeypatch):
+    torch.manual_seed(2)
+    model = inference.prepare(build(CharLMConfig(kind=kind, vocab_size=len(VOCAB), hidden=16, layers=2, embed=8)),
+                              torch.device("cpu"))
+    compiled = sampling.sample(model, VOCAB, 200, temperature=tau, top_k=top_k, prime="abc", seed=3)
     monkeypatch.setattr(sampling, "CharLM", type("NotCharLM", (), {}))  # force the torch loop (GPU path)
-    via_torch = sampling.sample(model, VOCAB, 60, temperature=0.9, top_k=5, prime="abc", seed=3)
-    assert via_numpy == via_torch
+    via_torch = sampling.sample(model, VOCAB, 200, temperature=tau, top_k=top_k, prime="abc", seed=3)
+    assert compiled == via_torch
 
 
 def test_sampling_sees_weights_changed_by_training():
