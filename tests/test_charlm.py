@@ -132,3 +132,23 @@ def test_compiled_tanh_is_within_four_tenths_of_a_millionth_of_float64_tanh():
     ref = np.tanh(np.concatenate([x[::97], [0.0, 1e-30, -1e-8]]).astype(np.float64))
     assert np.abs(got - ref).max() < 4e-7
 
+
+
+def test_compiled_kernels_still_build_where_no_cache_folder_is_writable(monkeypatch):
+    import numba
+
+    from core.models import fastgen
+
+    real_njit = numba.njit
+
+    def njit(*args, cache=False, **options):
+        if cache:
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'f.py'")
+        return real_njit(*args, **options)
+
+    monkeypatch.setattr(numba, "njit", njit)
+
+    def add_one(x):
+        return x + 1
+
+    assert fastgen._compiled()(add_one)(1) == 2

@@ -89,7 +89,20 @@ _TANH_Q = tuple(np.float32(v) for v in (1.19825839466702e-06, 1.18534705686654e-
 _FAST = {"nnan", "ninf", "nsz", "contract"}  # no reassociation: the sums keep their order
 
 
-@numba.njit(fastmath=_FAST, cache=True)
+def _compiled(**options):
+    """numba.njit that keeps the machine code in Numba's on-disk cache (next to this file, else in the user's
+    cache folder), so only the first process compiles; where neither is writable, it compiles per process."""
+
+    def decorate(fn):
+        try:
+            return numba.njit(cache=True, **options)(fn)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return numba.njit(**options)(fn)
+
+    return decorate
+
+
+@_compiled(fastmath=_FAST)
 def _tanh(x):
     x = min(max(x, -_TANH_CLAMP), _TANH_CLAMP)
     x2 = x * x
@@ -102,7 +115,7 @@ def _tanh(x):
     return x * p / q
 
 
-@numba.njit(cache=True)
+@_compiled()
 def _matvec(out, bias, v, W):
     """out = bias + v @ W, W (K, G) row-major: one pass over W's rows, each streamed once."""
     for j in range(W.shape[1]):  # explicit loops throughout: slicing and np.sort add seconds of compile time
@@ -113,7 +126,7 @@ def _matvec(out, bias, v, W):
             out[j] += vi * W[i, j]
 
 
-@numba.njit(nogil=True, cache=True, fastmath=_FAST)
+@_compiled(nogil=True, fastmath=_FAST)
 def _step(kind, idx, table, Wx, bx, Wh, bh, head_W, head_b, h, c, xw, hw, s, logits):
     """Advance h, c (L, H) in place by character `idx`; leave the next logits in `logits`."""
     L, H = h.shape
@@ -144,7 +157,7 @@ def _step(kind, idx, table, Wx, bx, Wh, bh, head_W, head_b, h, c, xw, hw, s, log
     _matvec(logits, head_b, h[L - 1], head_W)
 
 
-@numba.njit(cache=True)
+@_compiled()
 def _kth_largest(x, k):
     """The k-th largest value of x (counting repeats), by comparing every pair: x is a vocabulary, < 300 long."""
     for i in range(x.shape[0]):
@@ -157,7 +170,7 @@ def _kth_largest(x, k):
     return -np.inf  # only with NaN in x
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled(nogil=True)
 def _generate(kind, logits, table, Wx, bx, Wh, bh, head_W, head_b, h, c, noise, inv_tau, greedy, top_k):
     """len(noise) characters, each argmax(logits * inv_tau + noise[t]) (the Gumbel-max draw) or argmax(logits)
     when greedy; with top_k > 0 only the k largest logits compete. h, c and logits advance in place."""
