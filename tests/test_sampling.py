@@ -101,3 +101,16 @@ def test_sampling_sees_weights_changed_by_training():
     with torch.no_grad():
         model.head.bias[VOCAB.index["h"]] += 100.0  # an in-place update, as an optimiser step makes
     assert sampling.sample(model, VOCAB, 30, temperature=0, prime="ab") == "h" * 30 != before
+
+
+def test_compiled_top_k_threshold_matches_torch_topk_with_ties():
+    import numpy as np
+
+    from core.models.fastgen import _kth_largest
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        size = int(rng.integers(1, 40))
+        x = (rng.integers(-3, 4, size) if trial % 2 else rng.standard_normal(size)).astype(np.float32)  # ties
+        k = int(rng.integers(1, size + 1))
+        assert _kth_largest(x, k) == torch.topk(torch.from_numpy(x), k).values[-1].item()

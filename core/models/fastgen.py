@@ -159,15 +159,21 @@ def _step(kind, idx, table, Wx, bx, Wh, bh, head_W, head_b, h, c, xw, hw, s, log
 
 @_compiled()
 def _kth_largest(x, k):
-    """The k-th largest value of x (counting repeats), by comparing every pair: x is a vocabulary, < 300 long."""
-    for i in range(x.shape[0]):
-        above = at_least = 0
+    """The k-th largest value of x, counting repeats (as torch.topk does): k passes at most, each finding the
+    next smaller distinct value and how often it occurs."""
+    below, seen = np.inf, 0
+    while True:
+        value, count = -np.inf, 0
         for j in range(x.shape[0]):
-            above += x[j] > x[i]
-            at_least += x[j] >= x[i]
-        if above < k <= at_least:
-            return x[i]
-    return -np.inf  # only with NaN in x
+            if x[j] < below:
+                if x[j] > value:
+                    value, count = x[j], 1
+                elif x[j] == value:
+                    count += 1
+        seen += count
+        if seen >= k or count == 0:  # count 0: fewer than k values (only with NaN in x)
+            return value
+        below = value
 
 
 @_compiled(nogil=True)
