@@ -49,7 +49,7 @@ LEARN = [
      "Choosing between safe, repetitive output and varied, riskier output."),
     ("Sequence to sequence", "Translation, summarising, speech to text.",
      "Recognising input-to-output pipelines in vendor pitches."),
-    ("Backpropagation through time", "How any sequence model is trained.",
+    ("Backpropagation through time", "How recurrent models are trained (transformers use ordinary backpropagation over all positions at once).",
      "Understanding why long-range behaviour is hard to train and costly to fix."),
 ]
 INDUSTRY = [
@@ -58,6 +58,8 @@ INDUSTRY = [
     ("Healthcare", "Vital signs, visits and lab results over time", "Warning early that a patient is deteriorating"),
     ("Retail and e-commerce", "Clicks and baskets within a session",
      "Suggesting the next product; spotting likely churn"),
+    ("Marketing", "A customer's emails, visits and purchases over time",
+     "Choosing the next message, and when to send it"),
     ("IT operations", "Log lines and metrics from servers", "Noticing an unusual sequence of events before an outage"),
     ("Manufacturing and energy", "Sensor readings from machines", "Planning maintenance before a part fails"),
     ("Legal and compliance", "Clauses and correspondence", "Pulling obligations and deadlines out of long documents"),

@@ -95,9 +95,10 @@ def worked_example() -> None:
 
 def hand_calculation(rnn: worked.TinyRNN) -> None:
     st.markdown("#### Your turn: compute h₂ by hand")
-    st.markdown("Take h₁ from step 1 above and the embedding of “sat”. Compute both units of h₂ for the "
-                "sequence “cat sat” with the current weights (a calculator is fine; two decimals).")
-    target = worked.run(rnn, ["cat", "sat"])[1]
+    first, target = worked.run(rnn, ["cat", "sat"])[:2]
+    st.markdown(f"Take h₁ for “cat”, [{first.h[0]:.3f}, {first.h[1]:.3f}] with the current weights (step 1 above "
+                "when your sequence starts with cat), and the embedding of “sat”. Compute both units of h₂ for "
+                "the sequence “cat sat” (a calculator is fine; two decimals).")
     cols = st.columns(3)
     a = cols[0].number_input("h₂, unit 1", value=0.0, step=0.01, format="%.3f", key="m02-hand-1")
     b = cols[1].number_input("h₂, unit 2", value=0.0, step=0.01, format="%.3f", key="m02-hand-2")
@@ -140,8 +141,9 @@ def what_if() -> None:
     last = tr.norm[-1]
     st.metric("‖h₃₀‖ after the input stopped", f"{last:.3f}", help="0 means the memory is gone.")
     st.caption("Try: zeros (memory vanishes the moment input stops); identity at scale 1 (the memory fades only "
-               "slowly, since tanh shrinks it a little each step); scale 3 or more (units pin at ±1: saturated, "
-               "so the slope of tanh there is almost 0 and gradients die, a preview of Module 3).")
+               "slowly, since tanh shrinks it a little each step); identity at scale 3 or more (units pin at ±1: "
+               "saturated, so the slope of tanh there is almost 0 and gradients die, a preview of Module 3; with "
+               "a random W_hh only some units saturate).")
 
 
 @st.fragment

@@ -39,6 +39,8 @@ starts a **decoder** that writes the target until it emits an end token.
 """)
 st.latex(r"c = h^{\text{enc}}_{n} = \mathrm{RNN}_{\text{enc}}(x_1, \dots, x_n) \qquad "
          r"y_t \sim p(\,\cdot \mid c,\, y_1, \dots, y_{t-1})")
+st.caption("The sandbox's encoder is bidirectional: its c joins the forward GRU's last state and the backward "
+           "GRU's last state (which has just read x₁), c = [h→ₙ ; h←₁].")
 st.markdown("Everything the decoder knows about the source passes through c, a vector of fixed size. A five-word "
             "sentence and a fifty-word one get the same room. The sandbox lets you watch that limit bite.",
             help=jargon.tip("Context vector", "Encoder-decoder", "Sequence-to-sequence (seq2seq)"))
@@ -54,8 +56,8 @@ so the model must also learn which frames belong to which output: either with a 
 emit "blank" for most frames (Graves et al.; Baidu's Deep Speech 2, 2015), or with an encoder-decoder and attention
 (*Listen, Attend and Spell*, 2016).
 
-The same recipe covers other ordered signals: pen positions for handwriting recognition and generation (Graves,
-2013), notes for music, sensor readings for activity recognition. The model does not care what the numbers mean,
+The same recipe covers other ordered signals: pen positions for handwriting recognition (Graves et al., 2009) and
+generation (Graves, 2013), notes for music, sensor readings for activity recognition. The model does not care what the numbers mean,
 only that their order carries information.
 """)
 

@@ -16,8 +16,9 @@ st.header("7.1 The bottleneck problem")
 st.markdown("""
 A plain encoder-decoder reads the whole input and hands the decoder one vector: the encoder's final state.
 Whatever the decoder needs later, every name, number and date, has to fit in those few hundred numbers. For a
-short input that is plenty. For a long one, the early parts get overwritten by the later ones, and the decoder
-has no way to go back and check.
+short input that is plenty. For a long one, the early parts get overwritten by the later ones (with a
+bidirectional encoder, as in the sandbox, it is the middle that fades), and the decoder has no way to go back and
+check.
 
 The chart shows it on the dates models from Module 6. Without attention, the model copes with a single date
 but falls apart once the input holds a memo; with attention, length barely matters. The fix is to stop asking
@@ -33,7 +34,7 @@ does three things:
 
 1. **Score** each input position for how useful it is right now: $e_{t,i} = \mathrm{score}(s_{t-1}, h_i)$,
    where $s_{t-1}$ is the decoder's state. The score can be a small network (additive, Bahdanau) or a dot
-   product (Luong).
+   product (Luong et al., who score the current state $s_t$ instead).
 2. **Normalise** the scores with a softmax, so that they are positive and sum to 1 (formula below).
 3. **Mix**: the context for this step is the weighted sum $c_t$ of the encoder states, and the decoder uses it
    together with its own state to produce the next output.
@@ -87,8 +88,10 @@ heads address memory in two ways, both soft so that the whole system trains by b
   which lets the head walk through memory in order.
 
 Writing is an erase (multiply the addressed rows by 1 − w·e) followed by an add (w·a). **Memory networks**
-(Weston, Chopra and Bordes, 2014) took the read-only side of this idea to question answering: store facts in
-slots, retrieve by attention. Both are direct ancestors of the key-value view of attention in transformers.
+(Weston, Chopra and Bordes, 2014, on arXiv the same month as the NTM) applied a related idea to question
+answering: store facts in slots and retrieve the relevant ones. The original picked memories with a hard max and
+needed the supporting facts labelled; End-To-End Memory Networks (Sukhbaatar et al., 2015) made the retrieval soft
+attention. Both lines are direct ancestors of the key-value view of attention in transformers.
 """)
 ntm_demo.ntm_simulator()
 built.append("Neural Turing Machine simulator")

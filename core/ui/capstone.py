@@ -97,7 +97,7 @@ def template_picker(ctx: PageContext) -> None:
                         hide_index=True)
         ref = capstone.reference_perplexity(t)
         if ref:
-            st.caption(f"For scale: the course's shipped model `{ref[0]}` (larger, trained offline for minutes) "
+            st.caption(f"For scale: the course's shipped model `{ref[0]}` (its own settings, trained offline for minutes) "
                        f"reached a validation perplexity of {ref[1]:.2f} on this corpus (checkpoints/manifest.json).")
         b1, b2, b3 = st.columns(3)
         if b1.button("Use this project", key="m10-use-template", type="primary", icon=":material/flag:"):

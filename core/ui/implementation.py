@@ -294,8 +294,9 @@ def _bptt_fragment() -> None:
         st.dataframe(pd.DataFrame([{"parameter": p, "full BPTT": full[p], f"truncated, k = {k}": cut[p],
                                     "difference": cut[p] - full[p]} for p in bptt_examples.PARAMS]).round(5),
                      hide_index=True)
-        st.caption("v is unchanged: it only touches each step's own output. The recurrent weight w loses the "
-                   "terms that would have crossed a window boundary, which are the long-range ones.")
+        st.caption("v is unchanged: it only touches each step's own output. w, u and b all lose the terms that "
+                   "would have crossed a window boundary (the long-range ones), because each of them reaches "
+                   "later losses through the hidden state.")
     else:
         st.caption("Move the truncation window below T to compare truncated and full gradients.")
 
@@ -305,8 +306,10 @@ def _bptt_fragment() -> None:
                     .encode(x=alt.X("distance T − t:Q", title="steps back in time"),
                             y=alt.Y("|∂h_T/∂h_t|:Q", title="|∂h_T/∂h_t| (log scale)", scale=alt.Scale(type="log"))),
                     width="stretch")
-    st.caption("Each step back multiplies by w·(1 − h²). With w below about 1 the product shrinks geometrically "
-               "(vanishing); with large w it can grow while tanh is unsaturated (exploding) — try w = 2.5.")
+    st.caption("Each step back multiplies by w·(1 − h²). A small w shrinks the product geometrically. A large w "
+               "pushes tanh into saturation (h near ±1, so 1 − h² near 0) and the product shrinks even faster: "
+               "try w = 2.5. Exploding needs |w·(1 − h²)| > 1 step after step, a large w while h stays near 0; "
+               "with these inputs that never happens, one reason tanh RNNs vanish more often than they explode.")
 
     clipped = bptt_examples.clip_global_norm(full, threshold)
     st.markdown(f"**Clipping by the global norm.** The full gradient's norm is {clipped.norm_before:.4f}. "
