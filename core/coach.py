@@ -37,6 +37,7 @@ class RunFacts:
     max_steps: int
     state: str = "running"
     message: str = ""
+    layers: int = 1
 
     @classmethod
     def of(cls, p: object) -> RunFacts:
@@ -53,7 +54,9 @@ def diverged(f: RunFacts) -> Advice | None:
     """NaN or exploding loss: the run stopped; lower the learning rate, keep clipping on."""
     if f.state != "nan" and not any(not math.isfinite(v) for _, v in f.train[-5:]):
         return None
-    clip = "keep gradient clipping at 1.0" if f.clip > 0 else "turn gradient clipping on (max norm 1.0)"
+    clip = ("turn gradient clipping on (max norm 1.0)" if f.clip <= 0 else
+            f"clip the gradient norm at 1.0 instead of {f.clip:g}" if f.clip > 1 else
+            f"keep gradient clipping on (max norm {f.clip:g})")
     return Advice("diverged", "error", "The loss exploded (NaN or infinity)",
                   f"{f.message or 'Training diverged.'} Start again with a learning rate of about {f.lr / 10:.0e} "
                   f"(a tenth of {f.lr:g}) and {clip}.")
@@ -82,10 +85,11 @@ def not_learning(f: RunFacts) -> Advice | None:
         return None
     last = ev[-1][1]
     if max(last, recent) > uniform + 0.5:
+        which, value = ("Validation", last) if last >= recent else ("Training", recent)
         return Advice("not_learning", "error", "Loss is worse than guessing",
-                      f"Validation loss is {last:.2f} nats/char, above the {uniform:.2f} of a uniform guess over "
+                      f"{which} loss is {value:.2f} nats/char, above the {uniform:.2f} of a uniform guess over "
                       f"{f.vocab_size} characters: the weights were thrown far off by too-large steps. Lower the "
-                      f"learning rate (try 3e-3 instead of {f.lr:g})"
+                      f"learning rate (try {f.lr / 10:.0e} instead of {f.lr:g})"
                       + ("" if f.clip > 0 else " and turn gradient clipping on") + ".")
     if last > 0.8 * uniform:
         return Advice("not_learning", "warning", "Barely better than guessing",
@@ -104,10 +108,14 @@ def gradient_spikes(f: RunFacts) -> Advice | None:
     peak = max(g[-10:])
     if typical <= 0 or peak < 10 * typical:
         return None
-    if f.clip > 0:
+    if f.clip > 0 and peak > f.clip:
         text = (f"A recent gradient norm reached {peak:.3g}, over 10 times the typical {typical:.3g}. Clipping at "
                 f"{f.clip:g} rescaled it, which is what clipping is for; if this keeps happening, lower the "
                 "learning rate.")
+    elif f.clip > 0:
+        text = (f"A recent gradient norm reached {peak:.3g}, over 10 times the typical {typical:.3g}, but stayed "
+                f"under the clipping threshold ({f.clip:g}). If spikes keep coming, lower the learning rate or the "
+                "threshold.")
     else:
         text = (f"A recent gradient norm reached {peak:.3g}, over 10 times the typical {typical:.3g}, and clipping "
                 "is off. One such step can wreck the weights: turn clipping on (max norm 1.0).")
@@ -141,6 +149,8 @@ def underfitting(f: RunFacts) -> Advice | None:
     gain = ev[-3][1] - ev[-1][1]
     if gap > 0.1 or recent < 1.0:  # under 1 nat/char the text is largely learned: not underfitting
         return None
+    if recent > 0.8 * math.log(max(2, f.vocab_size)):  # near a uniform guess: a step-size or pipeline problem
+        return None
     if gain > 0.02:
         return Advice("still_learning", "info", "Still learning",
                       f"Validation loss fell by {gain:.3f} over the last evaluations and tracks training loss "
@@ -155,16 +165,23 @@ def corpus_too_small(f: RunFacts) -> Advice | None:
     """More parameters than training characters: it will memorise rather than generalise."""
     if f.params <= f.train_chars:
         return None
-    size = suggest_hidden(f.train_chars, f.vocab_size)
+    size = min(suggest_hidden(f.train_chars, f.vocab_size, f.layers), f.hidden)
+    dropout = suggest_dropout(f.params, f.train_chars)
+    if size < f.hidden:
+        fix = (f"Shrink the model: a hidden size around {size} ({f.layers} layer{'s' if f.layers > 1 else ''}) "
+               f"fits this much text. Add dropout {dropout:.1f}, or train on more text.")
+    elif f.layers > 1:
+        fix = f"Use one layer instead of {f.layers} and dropout {dropout:.1f}, or train on more text."
+    else:
+        fix = f"Add dropout {dropout:.1f} and stop when validation loss turns up, or train on more text."
     return Advice("corpus_too_small", "warning", "Corpus too small for this model",
                   f"This model has {f.params:,} parameters but only {f.train_chars:,} training characters, so it "
-                  f"can memorise the text. Use a hidden size around {size} with dropout "
-                  f"{suggest_dropout(f.params, f.train_chars):.1f}, or upload more text.")
+                  f"can memorise the text. {fix}")
 
 
 def suggest_hidden(train_chars: int, vocab_size: int, layers: int = 1, embed: int = 32,
                    choices: Sequence[int] = (16, 32, 64, 128, 192, 256)) -> int:
-    """The largest hidden size whose 1-layer LSTM has no more parameters than there are training characters."""
+    """The largest hidden size whose LSTM of `layers` layers has no more parameters than training characters."""
     best = choices[0]
     for h in choices:
         lstm = 4 * h * (embed + h + 2) + (layers - 1) * 4 * h * (2 * h + 2)

@@ -251,7 +251,8 @@ def _raised_detail(err: Raised) -> str:
 def _stopped_message(stop: Stopped, test: Test) -> str:
     if stop.kind == "timeout":
         return (f"{stop.reason}: this test allows {test.cpu_s:g} s of CPU time and {test.wall_s:g} s in all. "
-                "Look for a loop that never ends, or a sleep.")
+                "Look for a loop that never ends or a sleep; an import inside the function also counts against "
+                "this time, so put imports at the top.")
     if stop.kind == "killed":
         return (f"{stop.reason} ({test.wall_s:g} s). An endless loop that catches every exception, ignored timer "
                 "signals or a runaway recursion can do this.")

@@ -174,6 +174,7 @@ class Progress:
     message: str = ""
     run_id: str | None = None
     stop_requested: bool = False
+    layers: int = 1
 
     @property
     def done(self) -> bool:
@@ -248,7 +249,7 @@ class Job:
             chars_per_s=0.0, params=count_params(spec, vocab_size), vocab_size=vocab_size,
             train_chars=len(self._train_text), val_chars=len(self._val_text),
             memory_mb=estimate_memory_mb(spec, vocab_size, len(text)), lr=spec.lr, clip=spec.clip,
-            dropout=spec.dropout, hidden=spec.hidden,
+            dropout=spec.dropout, hidden=spec.hidden, layers=spec.layers,
         )
         self._train: list[tuple[int, float]] = []
         self._grads: list[float] = []

@@ -28,8 +28,8 @@ with st.form("cohort-code"):
             st.error(str(exc))
         else:
             st.rerun()
-st.caption("Instructor tools (cohort dashboard, leaderboard moderation) are not built yet; they come with the "
-           "cohort-hosting release.")
+st.caption("Instructors see the cohort's progress and moderate the capstone leaderboard on the Instructor "
+           "dashboard page.")
 
 st.subheader("Resume on another device")
 token = state.current_token()

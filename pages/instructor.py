@@ -35,7 +35,7 @@ long = table.melt(id_vars=["learner"], value_vars=modules, var_name="module", va
 heat = alt.Chart(long).mark_rect().encode(
     x=alt.X("module:N", sort=modules, title=None),
     y=alt.Y("learner:N", title=None),
-    color=alt.Color("done:Q", scale=alt.Scale(domain=[0, 1], scheme="greens"), title="sections done"),
+    color=alt.Color("done:Q", scale=alt.Scale(domain=[0, 1], scheme="greens"), title="share of sections done"),
     tooltip=["learner", "module", alt.Tooltip("done:Q", format=".0%")],
 )
 st.altair_chart(heat, width="stretch")

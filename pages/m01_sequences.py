@@ -48,6 +48,23 @@ for tab, pattern in zip(tabs, sequences.PATTERNS, strict=True):
         st.graphviz_chart(sequences.dot(pattern))
         st.caption(f"Example: {pattern.example}")
 
+st.subheader("Where sequences show up")
+st.markdown("Order carries meaning far beyond text. The same five shapes cover most of it:")
+st.dataframe(pd.DataFrame([
+    {"domain": "Language", "what arrives in order": "characters, words", "a typical task and its shape":
+     "next-word suggestions (in step); sentiment of a review (many to one); translation (read then write)"},
+    {"domain": "Speech", "what arrives in order": "audio frames, about 100 a second",
+     "a typical task and its shape": "speech to text (read then write, since a dozen letters come from 100 frames)"},
+    {"domain": "Time series", "what arrives in order": "sensor readings, prices, transactions",
+     "a typical task and its shape": "flag each reading as normal or not (in step); forecast the next value "
+     "(many to one)"},
+    {"domain": "Video", "what arrives in order": "frames", "a typical task and its shape":
+     "label each frame (in step); one label for the whole clip (many to one)"},
+]), hide_index=True)
+st.markdown("To pick the shape of a task, ask three questions: how many inputs arrive (one, or a sequence)? How "
+            "many outputs are needed? And does each output belong to one input as it arrives (in step), or only "
+            "after the whole input has been read (read then write)? The game below practises exactly this.")
+
 
 @st.fragment
 def spot_the_sequence() -> None:
@@ -91,6 +108,23 @@ with st.expander("Aside: RNNs are Turing complete. Should you care?", icon=":mat
                 "point was gentler: a network with a memory is running a program over its inputs, not just "
                 "mapping one fixed input to one output. Module 3 shows the practical limit: in a trained RNN the "
                 "influence of an early input fades exponentially with distance.")
+
+st.subheader("Why it took until the 2010s")
+st.markdown("""
+The idea is old. Jordan (1986) and Elman (1990) fed a network's own state back into it, and backpropagation
+through time (Rumelhart, Hinton and Williams, 1986; Werbos, 1990) could train such loops. But in practice they
+forgot almost everything beyond a few steps: Hochreiter (1991) and Bengio, Simard and Frasconi (1994) showed why,
+as the gradient shrinks or grows exponentially with distance (module 3 measures this). The LSTM (Hochreiter and
+Schmidhuber, 1997, with the forget gate added by Gers and colleagues in 2000) was the fix, but for a decade there
+was too little data and compute to show what it could do.
+
+Three things changed around 2010: GPUs made training tens of times faster, large text and speech collections became
+available, and the training recipes matured (careful initialisation, gradient clipping, better optimisers).
+Results followed quickly: Mikolov's recurrent language models (2010), Sutskever, Martens and Hinton's
+character-level text generator (2011), Graves's handwriting generation and speech recognition (2013), and the
+sequence-to-sequence translators of 2014. Karpathy's 2015 post, with its short, readable `char-rnn` code, put
+these results within reach of anyone with a laptop, which is why this course is built around it.
+""")
 
 
 @st.fragment

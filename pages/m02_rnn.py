@@ -24,6 +24,18 @@ def vec(v: list[float]) -> str:
     return r"\begin{bmatrix}" + r"\\".join(f"{x:+.3f}" for x in v) + r"\end{bmatrix}"
 
 
+st.subheader("The idea of recurrence")
+st.markdown("Any programmer has written a loop that carries a variable from one pass to the next:")
+st.code("""total = 0
+for x in readings:
+    total = 0.9 * total + x   # the new value depends on the input and on the old value
+""", language="python")
+st.markdown("An RNN is that loop with the update *learned*: the variable becomes a vector of a few hundred numbers "
+            "(the hidden state), and the rule that mixes the old state with the new input is a small neural "
+            "network whose weights come from training. The same weights run at every pass, so one model handles "
+            "inputs of any length. This is Karpathy's point: a network with a loop does not just map a fixed input "
+            "to a fixed output, it runs a program over its inputs, and training chooses the program.")
+
 st.subheader("The one equation of a vanilla RNN", help=jargon.tip("Vanilla RNN", "Hidden state", "tanh"))
 st.markdown("At every step the network mixes two things: what it reads now and what it remembered a moment ago. "
             "The colours stay the same everywhere on this page: **blue** is the new input, **orange** is the "

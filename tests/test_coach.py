@@ -44,6 +44,10 @@ def test_loss_above_a_uniform_guess_is_an_error_and_near_it_a_warning():
     blown = facts(train=[20.0 - 0.1 * i for i in range(100)], evals=[(50, 12.0), (100, 6.0)], lr=1.0, clip=0)
     (a,) = [a for a in coach.advise(blown) if a.rule == "not_learning"]
     assert a.level == "error" and "4.09" in a.text and "clipping" in a.text
+    assert "try 1e-01 instead of 1" in a.text  # always lower than the rate in use
+    low = facts(train=[9.0] * 100, evals=[(50, 3.0), (100, 3.0)], lr=1e-3)  # only training loss is that high
+    (c,) = [a for a in coach.advise(low) if a.rule == "not_learning"]
+    assert c.text.startswith("Training loss is 9.00") and "try 1e-04 instead of 0.001" in c.text
     slow = facts(train=[3.6] * 100, evals=[(50, 3.7), (100, 3.6)])
     (b,) = [a for a in coach.advise(slow) if a.rule == "not_learning"]
     assert b.level == "warning" and "uniform guess" in b.text
@@ -56,6 +60,8 @@ def test_gradient_spikes_mention_clipping_state():
     on = [a for a in coach.advise(facts(grads=grads, train=[2.0] * 50)) if a.rule == "gradient_spikes"]
     off = [a for a in coach.advise(facts(grads=grads, train=[2.0] * 50, clip=0)) if a.rule == "gradient_spikes"]
     assert "rescaled" in on[0].text and "turn clipping on" in off[0].text
+    loose = [a for a in coach.advise(facts(grads=grads, train=[2.0] * 50, clip=100.0)) if a.rule == "gradient_spikes"]
+    assert "rescaled" not in loose[0].text and "under the clipping threshold" in loose[0].text
     assert "gradient_spikes" not in rules(facts(grads=[1.0] * 50, train=[2.0] * 50))
 
 
@@ -75,12 +81,19 @@ def test_close_flat_losses_late_in_the_run_are_underfitting_and_falling_ones_sti
     assert "still_learning" in rules(falling)
     early = facts(train=[2.0] * 100, evals=[(50, 2.05), (75, 2.04), (100, 2.04)], max_steps=1000)
     assert "underfitting" not in rules(early)
+    broken = facts(train=[4.8] * 100, evals=[(50, 4.85), (75, 4.84), (100, 4.84)])  # worse than guessing (4.09)
+    assert "not_learning" in rules(broken) and "underfitting" not in rules(broken)
 
 
 def test_more_parameters_than_characters_means_corpus_too_small():
     a = [a for a in coach.advise(facts(params=500_000, train_chars=20_000)) if a.rule == "corpus_too_small"]
     assert a and "500,000 parameters" in a[0].text and "20,000 training characters" in a[0].text
     assert "corpus_too_small" not in rules(facts(params=10_000, train_chars=20_000))
+    # the capstone's intermediate start on names: never advise a bigger model to fix a too-big one
+    names = facts(params=219_387, train_chars=205_330, vocab_size=28, hidden=128, layers=2)
+    (b,) = [a for a in coach.advise(names) if a.rule == "corpus_too_small"]
+    size = int(b.text.split("hidden size around ")[1].split()[0])
+    assert size < 128 and "2 layers" in b.text
 
 
 @pytest.mark.parametrize("hidden", [16, 64, 128, 256])

@@ -59,6 +59,8 @@ MISTAKES = [
     ("rnn_step", "return W_xh @ x + W_hh @ h_prev + b_h", "apply np.tanh"),
     ("rnn_step", "return np.tanh(x @ W_xh + W_hh @ h_prev + b_h)", "W @ x (the weight matrix first)"),
     ("rnn_step", "return np.tanh(W_xh @ x + W_hh @ h_prev + b_h).astype(int)", "expected floating point"),
+    ("rnn_step", "return np.tanh(np.dot(x, W_xh) + W_hh @ h_prev + b_h)", "W @ x (the weight matrix first)"),
+    ("rnn_forward", "return np.array([])", "np.zeros((0, H))"),
     ("rnn_forward", "return np.stack([np.zeros_like(h0) for _ in xs], axis=1) if len(xs) else np.zeros((0, len(h0)))",
      "stack along axis 0"),
     ("softmax", "e = np.exp(logits)\n    return e / e.sum(axis=-1, keepdims=True)", "subtract the largest score"),
@@ -90,6 +92,12 @@ def test_backward_mistake_without_the_tanh_derivative_is_named():
     assert any("tanh derivative" in m for m in grade_one("rnn_backward", code))
 
 
+def test_backward_with_a_transposed_recurrent_gradient_is_named():
+    code = rnn.RNN_BACKWARD.solution.replace("dW_hh += np.outer(dz, h_before)", "dW_hh += np.outer(h_before, dz)")
+    assert code != rnn.RNN_BACKWARD.solution
+    assert any("dW_hh transposed" in m for m in grade_one("rnn_backward", code))
+
+
 def test_lstm_mistake_without_tanh_on_c_is_named():
     code = gates.LSTM.solution.replace("h = o * np.tanh(c)", "h = o * c")
     assert any("tanh is missing" in m for m in grade_one("lstm_cell_forward", code))
@@ -100,6 +108,20 @@ def test_a_loop_that_fakes_falling_losses_cannot_pass():
     fake = fake.replace("losses.append(float(loss))", "losses.append(5.0 - step / 50)")
     messages = grade_one("train_loop", fake)
     assert any("still score log(V)" in m for m in messages), messages
+
+
+@pytest.mark.parametrize(("original", "broken"), [
+    ("loss_and_grads(params, inputs, targets, h)", "loss_and_grads(params, inputs, targets, np.zeros(hidden_size))"),
+    ("rate = lr_at(step, steps, lr)", "rate = lr"),  # the schedule is reported but not used
+    ("pos, h = 0, np.zeros(hidden_size)", "pos = 0"),  # no fresh state after wrapping
+    ("pos += seq_len", "pos += seq_len + 1"),
+])
+def test_a_loop_that_breaks_the_stated_rules_cannot_pass(original, broken):
+    lab = exercises.get("train_loop")
+    assert original in lab.solution
+    report = exercises.grade(lab, lab.solution.replace(original, broken), seed=5)
+    assert report.passed < report.total
+    assert any("the loop as specified gives" in r.message for r in report.results if not r.passed)
 
 
 def test_train_loop_learns_on_a_text_of_its_own():
@@ -163,3 +185,11 @@ def test_rnn_backward_matches_finite_differences():
 def test_cross_entropy_reference_is_stable_and_correct():
     logits = np.array([[1000.0, 0.0], [0.0, 0.0]])
     assert np.isclose(probability.cross_entropy_loss(logits, np.array([0, 1])), np.log(2) / 2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_slightly_wrong_temperature_is_told_apart(seed):
+    lab = exercises.get("sample_with_temperature")
+    wrong = lab.solution.replace("z = logits / temperature", "z = logits / np.sqrt(temperature)")
+    assert wrong != lab.solution
+    assert exercises.grade(lab, wrong, seed=seed).passed < exercises.grade(lab, lab.solution, seed=seed).total

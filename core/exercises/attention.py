@@ -86,8 +86,8 @@ def compute_attention(query, keys, values):
         "`(d_v,)`.",
     ),
     make_tests=lambda seed=0: _tests(seed),
-    error_hints=(("matmul", "A matrix product got operands whose sizes do not line up: the keys are rows, so "
-                            "keys @ query gives one score per key."),),
+    error_hints=tuple((word, "A matrix product got operands whose sizes do not line up: the keys are rows, so "
+                             "keys @ query gives one score per key.") for word in ("matmul", "not aligned")),
     predict=Predict(
         question="Query [1, 0]; keys [[1, 0], [0, 1]]. Which key gets the larger attention weight?",
         options=("the first", "the second", "they get equal weight"),

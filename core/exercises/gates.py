@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.exercises.base import Lab, compare, first_problem, rand, sigmoid, source, unpack
-from core.exercises.rnn import MATMUL_HINT
+from core.exercises.rnn import MATMUL_HINT, NOT_ALIGNED_HINT
 from core.grader import Test
 
 
@@ -118,7 +118,7 @@ def lstm_cell_forward(x, h_prev, c_prev, W_x, W_h, b):
         "candidate (input gate). The output gate then decides how much of tanh(c) becomes h.",
     ),
     make_tests=lambda seed=0: _lstm_tests(seed),
-    error_hints=(MATMUL_HINT,),
+    error_hints=(MATMUL_HINT, NOT_ALIGNED_HINT),
     difficulty=2,
 )
 
@@ -182,5 +182,5 @@ def gru_cell_forward(x, h_prev, W_x, W_h, b_x, b_h):
         "The update gate z is the share of the old state that survives; 1 - z is the share of the candidate.",
     ),
     make_tests=lambda seed=0: _gru_tests(seed),
-    error_hints=(MATMUL_HINT,),
+    error_hints=(MATMUL_HINT, NOT_ALIGNED_HINT),
 )

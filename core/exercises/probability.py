@@ -205,7 +205,8 @@ def cross_entropy_loss(logits, targets):
 
 # ---------------------------------------------------------------- sample_with_temperature
 
-DRAWS = 1000  # enough to tell the temperatures apart; the reference takes well under a second
+DRAWS = 4000  # a total-variation check at 0.04 then tells nearby temperatures apart; the reference takes ~0.1 s
+TV_LIMIT = 0.04
 
 
 def _sample_tests(seed: int) -> list[Test]:
@@ -225,11 +226,11 @@ def _sample_tests(seed: int) -> list[Test]:
             freq = np.bincount(draws, minlength=len(logits)) / len(draws)
             if np.all(draws == np.argmax(logits)):
                 return "every draw was the most likely index: sample from the probabilities, e.g. rng.choice"
-            if _tv(freq, expected) <= 0.07:
+            if _tv(freq, expected) <= TV_LIMIT:
                 return None
-            for alt, why in wrong:
-                if _tv(freq, alt) <= 0.07 and _tv(alt, expected) > 0.1:
-                    return why
+            alt, why = min(wrong, key=lambda w: _tv(freq, w[0]))  # name only the closest wrong distribution
+            if _tv(freq, alt) <= TV_LIMIT and _tv(alt, expected) > 0.1:
+                return why
             return (f"over {len(draws)} draws the frequencies were {np.round(freq, 3).tolist()}; expected about "
                     f"{np.round(expected, 3).tolist()}")
 

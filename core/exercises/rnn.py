@@ -10,6 +10,7 @@ from core.grader import Test
 
 MATMUL_HINT = ("matmul", "A matrix product got operands whose sizes do not line up. With W of shape (H, D) and x of "
                "shape (D,), write W @ x (the weight matrix first).")
+NOT_ALIGNED_HINT = ("not aligned", MATMUL_HINT[1])  # the same mistake made with np.dot
 
 
 # ---------------------------------------------------------------- references (shown as the solutions)
@@ -146,7 +147,7 @@ def rnn_step(x, h_prev, W_xh, W_hh, b_h):
         "`np.tanh`, so the state always stays between -1 and 1.",
     ),
     make_tests=lambda seed=0: _step_tests(seed),
-    error_hints=(MATMUL_HINT,),
+    error_hints=(MATMUL_HINT, NOT_ALIGNED_HINT,),
     predict=Predict(
         question="An RNN reads inputs of size D = 3 and keeps a hidden state of size H = 4. What shape is h_t?",
         options=("(3,)", "(4,)", "(4, 3)", "(3, 4)"),
@@ -176,7 +177,8 @@ def _forward_tests(seed: int) -> list[Test]:
         with_h0 = np.vstack([h0[None], expected])
         hints = {(H, T): "put one hidden state per row: stack along axis 0",
                  (T + 1, H): "it includes h0; return only the T new states",
-                 (H,): "that is only the last state; keep every state"}
+                 (H,): "that is only the last state; keep every state",
+                 (0,): "np.array([]) has shape (0,); for T = 0 return np.zeros((0, H))"}
         alts = [] if T == 0 else [
             (with_h0[:-1], "each row is the state before reading xs[t]; store the state after the update"),
             (np.stack([np.tanh(W_xh @ x + W_hh @ h0 + b_h) for x in xs]),
@@ -228,7 +230,7 @@ def rnn_forward(xs, h0, W_xh, W_hh, b_h):
         "for free.",
     ),
     make_tests=lambda seed=0: _forward_tests(seed),
-    error_hints=(MATMUL_HINT, ("need at least one array", "np.stack cannot stack an empty list: for T = 0 return "
+    error_hints=(MATMUL_HINT, NOT_ALIGNED_HINT, ("need at least one array", "np.stack cannot stack an empty list: for T = 0 return "
                                                            "an array of shape (0, H).")),
     difficulty=1,
 )
@@ -283,6 +285,9 @@ def _backward_tests(seed: int) -> list[Test]:
                 named = [(a[name], why) for a, why in alts]
                 if clip < 1e5:
                     named.append((unclipped[name], f"nothing was clipped: use np.clip(grad, -{clip:g}, {clip:g})"))
+                if name == "W_hh":  # square, so a transposed answer has the right shape: name the mistake
+                    named.append((expected["W_hh"].T, "it matches dW_hh transposed: the outer product is "
+                                  "np.outer(dz, h_prev), not np.outer(h_prev, dz)"))
                 problem = compare(f"the gradient for {name}", v[name], expected[name], alternatives=named)
                 if problem:
                     return problem
@@ -335,7 +340,7 @@ def rnn_backward(xs, hs, h0, W_hh, dhs, clip):
         "Whatever is left in the gradient after step 0 is the gradient for `h0`.",
     ),
     make_tests=lambda seed=0: _backward_tests(seed),
-    error_hints=(MATMUL_HINT,),
+    error_hints=(MATMUL_HINT, NOT_ALIGNED_HINT,),
     difficulty=3,
 )
 

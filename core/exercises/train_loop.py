@@ -147,6 +147,28 @@ def _tests(seed: int, text: str | None = None) -> list[Test]:
     short = dict(steps=12, hidden_size=16, seq_len=10, lr=0.1)
     long = dict(steps=300, hidden_size=32, seq_len=16, lr=0.1)
 
+    def trajectory(text_: str):
+        """The run is deterministic (seeded weights, exact formulas), so its losses can be replayed: this catches
+        a loop that skips the carried state, the scheduled rate, the stride or the reset at wrap-around."""
+        ref = np.asarray(train_loop(text_, *short.values(), seed)["losses"])
+
+        def check(value):
+            problem = _shape_problem(value, len(set(text_)), short["hidden_size"], short["steps"])
+            if problem:
+                return problem
+            got = np.asarray(value["losses"], dtype=float)
+            bad = ~np.isclose(got, ref, rtol=0.0, atol=1e-3)
+            if not bad.any():
+                return None
+            s = int(np.argmax(bad))
+            return (f"the loss at step {s} is {got[s]:.6g}; the loop as specified gives {ref[s]:.6g}. Check: each "
+                    "chunk starts at pos and pos moves on by seq_len; the state returned by loss_and_grads goes into "
+                    "the next call (zeros only after wrapping to 0); the update uses this step's scheduled rate")
+
+        return check
+
+    follows_the_spec = trajectory(text)
+
     def check_schedule(value):
         problem = _shape_problem(value, V, short["hidden_size"], short["steps"])
         if problem:
@@ -160,7 +182,7 @@ def _tests(seed: int, text: str | None = None) -> list[Test]:
         if not isinstance(first, int | float) or abs(first - uniform) > 0.5:
             return (f"the first loss is {first}; an untrained model should score about log(V) = {uniform:.3f} per "
                     "character (is it the mean per character, from loss_and_grads?)")
-        return None
+        return follows_the_spec(value)
 
     def check_learning(value):
         problem = _shape_problem(value, V, long["hidden_size"], long["steps"])
@@ -185,6 +207,8 @@ def _tests(seed: int, text: str | None = None) -> list[Test]:
              check_schedule, cpu_s=5.0, wall_s=15.0),
         Test("300 steps on real text: the loss falls well below uniform guessing", (text, *long.values(), seed),
              check_learning, cpu_s=20.0, wall_s=45.0),
+        Test("wrapping round a short text starts again at 0 with a zero state", (text[:65], *short.values(), seed),
+             trajectory(text[:65]), cpu_s=5.0, wall_s=15.0),
     ]
 
 
