@@ -64,6 +64,12 @@ MISTAKES = [
     ("rnn_forward", "return np.stack([np.zeros_like(h0) for _ in xs], axis=1) if len(xs) else np.zeros((0, len(h0)))",
      "stack along axis 0"),
     ("softmax", "e = np.exp(logits)\n    return e / e.sum(axis=-1, keepdims=True)", "subtract the largest score"),
+    ("softmax", "e = np.exp(logits - np.max(logits, axis=-1, keepdims=True))\n    return e / np.sum(e)",
+     "normalised at once"),
+    ("clip_gradients", "if max_norm <= 0:\n        raise ValueError\n"
+                       "    n = sum(float((g ** 2).sum()) for g in grads.values()) ** 0.5\n"
+                       "    return {k: g * min(1.0, max_norm / n) for k, g in grads.items()}, n",
+     "compare the norm with max_norm first"),
     ("cross_entropy_loss", "p = np.exp(logits - logits.max(1, keepdims=True))\n    p /= p.sum(1, keepdims=True)\n"
                            "    return float(-np.log(p[np.arange(len(targets)), targets]).sum())",
      "average it instead"),

@@ -67,12 +67,13 @@ def _softmax_tests(seed: int) -> list[Test]:
         ("equal scores give a uniform distribution", np.full(7, 3.5)),
     ]:
         expected = stable_softmax(logits)
+        whole = "the whole array was normalised at once; use axis=-1 with keepdims=True so each row sums to 1"
+        columns = "each column sums to 1; normalise along the last axis instead"
         with np.errstate(all="ignore"):
-            alts = [(np.exp(logits) / np.exp(logits).sum(), "the whole array was normalised at once; use axis=-1 "
-                                                           "with keepdims=True so each row sums to 1")]
+            e, e_row = np.exp(logits), np.exp(logits - logits.max(axis=-1, keepdims=True))  # unshifted / shifted
+            alts = [(e / e.sum(), whole), (e_row / e_row.sum(), whole)]
             if logits.ndim == 2:
-                alts.append((np.exp(logits) / np.exp(logits).sum(axis=0, keepdims=True),
-                             "each column sums to 1; normalise along the last axis instead"))
+                alts += [(e / e.sum(axis=0, keepdims=True), columns), (e_row / e_row.sum(axis=0, keepdims=True), columns)]
 
         def check(v, expected=expected, alts=alts):
             return compare("probs", v, expected, alternatives=alts, nan_hint=OVERFLOW_HINT)

@@ -425,4 +425,6 @@ def clip_gradients(grads, max_norm):
         "Remember the stated rule about max_norm before doing any arithmetic.",
     ),
     make_tests=lambda seed=0: _clip_tests(seed),
+    error_hints=(("division by zero", "With all-zero gradients the norm is 0: compare the norm with max_norm first, "
+                                      "so the factor stays 1 and nothing is divided."),),
 )
