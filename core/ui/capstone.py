@@ -190,9 +190,8 @@ def dataset_explorer(ctx: PageContext) -> None:
     seed = st.session_state.get("m10-snippet-seed", 0)
     for snippet in capstone_data.snippets(split.train, 2, 240, seed):
         st.code(snippet, language=None, wrap_lines=True)
-    if st.button("Other snippets", key="m10-snippets", icon=":material/shuffle:"):
-        st.session_state["m10-snippet-seed"] = seed + 1
-        st.rerun(scope="fragment")
+    st.button("Other snippets", key="m10-snippets", icon=":material/shuffle:",
+              on_click=lambda: st.session_state.update({"m10-snippet-seed": seed + 1}))
     if stats.chars < 100_000:
         st.info(f"{stats.chars:,} characters is little: keep the model small (1 layer, 64–128 units) and watch "
                 "the gap between training and validation loss.", icon=":material/lightbulb:")

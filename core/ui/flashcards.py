@@ -10,23 +10,15 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 from fsrs import Rating
-from streamlit.errors import StreamlitAPIException
 
 from core import flashcards
 from core import quiz as quizzes
 from core.flashcards import Card
 from core.store import StoreError
-from core.ui.shell import PageContext, show_store_error
+from core.ui.shell import PageContext, rerun_fragment, show_store_error
 
 SIMPLE = (Rating.Again, Rating.Good)
 LABEL = {Rating.Again: "Again", Rating.Hard: "Hard", Rating.Good: "Good", Rating.Easy: "Easy"}
-
-
-def _rerun() -> None:
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:
-        st.rerun()
 
 
 def plain(text: str, limit: int = 90) -> str:
@@ -77,7 +69,7 @@ def review_session(ctx: PageContext, cards: dict[str, Card]) -> None:
             if st.button("Show answer", key=f"fc::show::{card.id}", type="primary", icon=":material/visibility:"):
                 ss["fc::revealed"] = card.id
                 ss.pop("fc::last", None)
-                _rerun()
+                rerun_fragment()
             return
         st.divider()
         st.markdown(card.back)
@@ -96,7 +88,7 @@ def review_session(ctx: PageContext, cards: dict[str, Card]) -> None:
                 return
             ss["fc::last"] = {"rating": LABEL[rating], "due": due_at}
             ss.pop("fc::revealed", None)
-            _rerun()
+            rerun_fragment()
 
 
 def mastery_view(ctx: PageContext, cards: dict[str, Card]) -> None:

@@ -10,26 +10,17 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 from streamlit_sortables import sort_items
 
 from core import diagnostics, flashcards
 from core import quiz as quizzes
 from core.quiz import AnswerError, Question, Quiz, QuizError, QuizResult
 from core.store import StoreError
-from core.ui.shell import PageContext, show_store_error
+from core.ui.shell import PageContext, rerun_fragment, show_store_error
 
 POOL = "Drag from here"
 # One box per row: boxes that wrap side by side jump around as items move between them.
 BUCKET_CSS = ".sortable-component.vertical .sortable-container { flex-basis: 100%; }"
-
-
-def _rerun() -> None:
-    """Rerun just this card in a browser (fragment run); in a full run (e.g. AppTest) rerun the app."""
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:
-        st.rerun()
 
 
 def _key(quiz: Quiz, suffix: str) -> str:
@@ -171,7 +162,7 @@ def _card(ctx: PageContext, quiz: Quiz) -> None:
         if st.button("Try again", key=_key(quiz, f"{round_}::retry"), icon=":material/replay:"):
             ss[_key(quiz, "round")] = round_ + 1
             ss.pop(_key(quiz, "result"), None)
-            _rerun()
+            rerun_fragment()
     elif st.button("Check my answers", key=_key(quiz, f"{round_}::check"), type="primary"):
         missing = quizzes.unanswered(quiz, responses)
         if missing:
@@ -186,7 +177,7 @@ def _card(ctx: PageContext, quiz: Quiz) -> None:
                 show_store_error(StoreError(str(exc)))
             else:
                 ss[_key(quiz, "result")] = {"result": result, "added": added}
-                _rerun()
+                rerun_fragment()
     try:
         history = _history(ctx, quiz)
     except StoreError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core import access, identity, progress
 from core.curriculum import Course, LearningPath, Module, Page
@@ -198,3 +199,12 @@ def _sidebar(ctx: PageContext, config: access.AccessConfig) -> None:
         elif st.button("Sign out", icon=":material/logout:", key="sign-out"):
             state.sign_out()
             st.rerun()
+
+
+def rerun_fragment() -> None:
+    """Rerun just the calling fragment in a browser; in a full-app run (e.g. AppTest, or a click that arrives during
+    one) a fragment-scoped rerun is refused, so rerun the app."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:
+        st.rerun()

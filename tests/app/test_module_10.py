@@ -87,6 +87,17 @@ def test_m10_dataset_explorer_follows_the_corpus_and_refuses_bad_uploads(learner
     assert [m for m in at.metric if m.label == "lines"][0].value == "300"
 
 
+def test_m10_other_snippets_shows_new_ones_without_an_error(learner):
+    at = open_page(M10, learner[1])
+    at.radio(key="m10-data-source").set_value("Upload your own").run()
+    lines = "".join(f"line {i}: la la love number {i * 7 % 101}\n" for i in range(3000)).encode()
+    at.get("file_uploader")[0].upload("lyrics.txt", lines, "text/plain").run()
+    before = [c.value for c in at.code]
+    at.button(key="m10-snippets").click().run()
+    assert not at.exception
+    assert [c.value for c in at.code] != before
+
+
 def test_m10_measures_a_run_on_the_server_and_ranks_it(db, learner):
     record, token = learner
     rec = _save_run(record.id)
