@@ -22,7 +22,7 @@ import torch
 
 from core import inference, learner_runs
 from core.data import TextData, split_text
-from core.models.charlm import KINDS, CharLM, CharLMConfig, build
+from core.models.charlm import KINDS, CharLM, CharLMConfig, build, cells_twin
 from core.training import StepInfo, TrainConfig, train
 
 CONCURRENT_ENV = "RNN_COURSE_TRAIN_JOBS"
@@ -189,23 +189,6 @@ class Progress:
         return max(0.0, min(by_steps, self.seconds_budget - self.elapsed_s))
 
 
-def cells_model(model: torch.nn.Module) -> CharLM:
-    """Our from-primitives CharLM with a TorchCharLM's weights (same gate order), so traces work on it."""
-    if isinstance(model, CharLM):
-        return model
-    cells = CharLM(CharLMConfig(**{**model.cfg.to_dict(), "backend": "cells"}))
-    with torch.no_grad():
-        cells.embed.weight.copy_(model.embed.weight)
-        cells.head.weight.copy_(model.head.weight)
-        cells.head.bias.copy_(model.head.bias)
-        for layer, cell in enumerate(cells.cells):
-            cell.W_xh.weight.copy_(getattr(model.rnn, f"weight_ih_l{layer}"))
-            cell.W_xh.bias.copy_(getattr(model.rnn, f"bias_ih_l{layer}"))
-            cell.W_hh.weight.copy_(getattr(model.rnn, f"weight_hh_l{layer}"))
-            cell.W_hh.bias.copy_(getattr(model.rnn, f"bias_hh_l{layer}"))
-    return cells.eval()
-
-
 def process_rss_mb() -> float:
     """Resident memory of the whole server process now (Linux /proc), else its peak (getrusage)."""
     try:
@@ -327,7 +310,7 @@ class Job:
         with self._lock:
             self._evals[:] = [e for e in history.evals if math.isfinite(e[1])]
             self._p = replace(self._p, state="saving", elapsed_s=history.elapsed_s)
-        self.model, self.vocab = cells_model(model), data.vocab
+        self.model, self.vocab = cells_twin(model), data.vocab
         message = history.message if history.diverged else ""
         if history.steps:
             meta = {"title": spec.title, "corpus": spec.corpus, "stopped": stopped, "elapsed_s": history.elapsed_s,

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from core import jobs, learner_runs
+from core.models import charlm
 from core.models.charlm import CharLM, CharLMConfig, build, num_params
 from core.training import evaluate_loss
 
@@ -180,11 +181,11 @@ def test_a_diverging_run_is_saved_as_nan_with_the_message(make_registry, monkeyp
     assert p.state == "nan" and "diverged" in p.message and p.step == 0 and p.run_id is None
 
 
-def test_cells_model_computes_the_same_logits_as_the_fused_model():
+def test_cells_twin_computes_the_same_logits_as_the_fused_model():
     for kind in ("rnn", "lstm", "gru"):
         torch.manual_seed(0)
         fused = build(CharLMConfig(kind=kind, vocab_size=11, hidden=12, layers=2, embed=5, backend="torch")).eval()
-        cells = jobs.cells_model(fused)
+        cells = charlm.cells_twin(fused)
         x = torch.randint(0, 11, (3, 9))
         torch.testing.assert_close(cells(x)[0], fused(x)[0], atol=1e-5, rtol=1e-5)
 

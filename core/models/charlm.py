@@ -174,19 +174,36 @@ class TorchCharLM(nn.Module):
         return self.step
 
 
+def _paired(cells: CharLM, fused: TorchCharLM) -> list[tuple[Tensor, Tensor]]:
+    """(from-primitives tensor, nn.RNN/LSTM/GRU tensor) for every weight: both use torch's gate order."""
+    pairs = [(cells.embed.weight, fused.embed.weight), (cells.head.weight, fused.head.weight),
+             (cells.head.bias, fused.head.bias)]
+    for layer, cell in enumerate(cells.cells):
+        pairs += [(cell.W_xh.weight, getattr(fused.rnn, f"weight_ih_l{layer}")),
+                  (cell.W_xh.bias, getattr(fused.rnn, f"bias_ih_l{layer}")),
+                  (cell.W_hh.weight, getattr(fused.rnn, f"weight_hh_l{layer}")),
+                  (cell.W_hh.bias, getattr(fused.rnn, f"bias_hh_l{layer}"))]
+    return pairs
+
+
 def torch_twin(model: CharLM) -> TorchCharLM:
-    """The nn.RNN/LSTM/GRU-backed model with `model`'s weights copied in (same gate order as torch)."""
+    """The nn.RNN/LSTM/GRU-backed model with `model`'s weights copied in."""
     twin = TorchCharLM(CharLMConfig(**{**model.cfg.to_dict(), "backend": "torch"}))
     with torch.no_grad():
-        twin.embed.weight.copy_(model.embed.weight)
-        twin.head.weight.copy_(model.head.weight)
-        twin.head.bias.copy_(model.head.bias)
-        for layer, cell in enumerate(model.cells):
-            getattr(twin.rnn, f"weight_ih_l{layer}").copy_(cell.W_xh.weight)
-            getattr(twin.rnn, f"bias_ih_l{layer}").copy_(cell.W_xh.bias)
-            getattr(twin.rnn, f"weight_hh_l{layer}").copy_(cell.W_hh.weight)
-            getattr(twin.rnn, f"bias_hh_l{layer}").copy_(cell.W_hh.bias)
+        for ours, theirs in _paired(model, twin):
+            theirs.copy_(ours)
     return twin
+
+
+def cells_twin(model: CharLM | TorchCharLM) -> CharLM:
+    """Our from-primitives CharLM with a TorchCharLM's weights (so traces work on it); a CharLM as it is."""
+    if isinstance(model, CharLM):
+        return model
+    cells = CharLM(CharLMConfig(**{**model.cfg.to_dict(), "backend": "cells"}))
+    with torch.no_grad():
+        for ours, theirs in _paired(cells, model):
+            ours.copy_(theirs)
+    return cells.eval()
 
 
 def build(cfg: CharLMConfig) -> CharLM | TorchCharLM:
