@@ -1,8 +1,8 @@
 """Batch-1 generation, made fast, computing what CharLM.step computes up to float rounding.
 
-`FastStepper` folds a trained CharLM's weights for torch (any device): the embedding times layer 0's W_xh becomes
-a lookup table and higher layers do one matmul on [x, h_prev]. `CpuGenerator` runs the whole generation loop as
-one function compiled by Numba, the CPU path of `core.sampling.sample` (`python -m core.bench sampling`).
+`fold` lays a trained CharLM's weights out once (the embedding times layer 0's W_xh becomes a lookup table).
+`FastStepper` steps on them in torch (any device); `CpuGenerator` runs the whole generation loop on them as one
+function compiled by Numba, the CPU path of `core.sampling.sample` (`python -m core.bench sampling`).
 """
 
 from __future__ import annotations
@@ -17,57 +17,56 @@ from torch import Tensor
 from core.models.charlm import CharLM, ModelState
 
 
+def fold(model: CharLM) -> dict[str, Tensor]:
+    """A CharLM's weights laid out for batch-1 generation, on the model's device: layer 0's input projection folded
+    with the embedding into a (V, G) lookup table; every other projection stacked per layer and stored (in, G).
+    Call under torch.inference_mode()."""
+    cells, H = model.cells, model.cfg.hidden
+    G = cells[0].W_hh.weight.shape[0]
+    upper = cells[1:]
+    return {
+        "table": torch.addmm(cells[0].W_xh.bias, model.embed.weight, cells[0].W_xh.weight.t()),  # (V, G)
+        "Wx": (torch.stack([c.W_xh.weight.t() for c in upper]) if upper  # (L-1, H, G)
+               else model.head.weight.new_zeros(0, H, G)),
+        "bx": torch.stack([c.W_xh.bias for c in upper]) if upper else model.head.weight.new_zeros(0, G),
+        "Wh": torch.stack([c.W_hh.weight.t() for c in cells]),  # (L, H, G)
+        "bh": torch.stack([c.W_hh.bias for c in cells]),  # (L, G)
+        "head_W": model.head.weight.t().contiguous(), "head_b": model.head.bias,  # (H, V), (V,)
+    }
+
+
 class FastStepper:
-    """CharLM.step for batch-1 generation, with the same weights folded for speed: the embedding times layer 0's
-    W_xh becomes a lookup table, and each higher layer does one matmul on [x, h_prev]. Same numbers as step()
-    (up to float rounding); build one per generation call, under torch.inference_mode()."""
+    """CharLM.step for batch-1 generation on the folded weights, in torch (any device): the embedding lookup and
+    layer 0's input matmul become one table lookup. Same numbers as step() up to float rounding; build one per
+    generation call, under torch.inference_mode()."""
 
     def __init__(self, model: CharLM) -> None:
-        self.kind, self.H = model.cfg.kind, model.cfg.hidden
-        first = model.cells[0]
-        self.table = torch.addmm(first.W_xh.bias, model.embed.weight, first.W_xh.weight.t())  # (V, G)
-        self.layers: list[tuple] = []  # (W (in, G), bias (G,), GRU only: W_x (in, G), b_x (G,))
-        for layer, cell in enumerate(model.cells):
-            if self.kind == "gru":  # the reset gate multiplies W_hn h + b_hn alone: keep x and h parts apart
-                W_x = None if layer == 0 else cell.W_xh.weight.t().contiguous()
-                self.layers.append((cell.W_hh.weight.t().contiguous(), cell.W_hh.bias, W_x, cell.W_xh.bias))
-            elif layer == 0:
-                self.layers.append((cell.W_hh.weight.t().contiguous(), cell.W_hh.bias, None, None))
-            else:
-                W = torch.cat([cell.W_xh.weight, cell.W_hh.weight], 1).t().contiguous()  # (E_l + H, G)
-                self.layers.append((W, cell.W_xh.bias + cell.W_hh.bias, None, None))
-        if self.kind != "gru":
-            self.table = self.table + self.layers[0][1]  # fold layer 0's hh bias into the table too
-        self.head_W, self.head_b = model.head.weight.t().contiguous(), model.head.bias  # (H, V), (V,)
+        self.kind, self.H, self.w = model.cfg.kind, model.cfg.hidden, fold(model)
 
     def __call__(self, idx_t: Tensor, state: ModelState) -> tuple[Tensor, ModelState]:
-        H, new_state = self.H, []
-        x = self.table.index_select(0, idx_t)  # (1, G): layer 0's input projection, looked up
-        for layer, (W, b, W_x, b_x) in enumerate(self.layers):
-            s = state[layer]
-            if self.kind == "gru":
-                xw = x if layer == 0 else torch.addmm(b_x, x, W_x)  # (1, 3H)
-                hw = torch.addmm(b, s[0], W)  # (1, 3H)
+        H, w, new_state = self.H, self.w, []
+        x = None
+        for layer, s in enumerate(state):
+            if layer == 0:
+                xw = w["table"].index_select(0, idx_t)  # (1, G): layer 0's input projection, looked up
+            else:
+                xw = torch.addmm(w["bx"][layer - 1], x, w["Wx"][layer - 1])
+            hw = torch.addmm(w["bh"][layer], s[0], w["Wh"][layer])  # (1, G)
+            if self.kind == "gru":  # the reset gate scales the h part of the candidate only
                 rz = torch.sigmoid(xw[:, : 2 * H] + hw[:, : 2 * H])
                 r, z = rz[:, :H], rz[:, H:]
                 n = torch.tanh(torch.addcmul(xw[:, 2 * H :], r, hw[:, 2 * H :]))
-                h = torch.addcmul(n, z, s[0] - n)
-                s = (h,)
+                s = (torch.addcmul(n, z, s[0] - n),)
+            elif self.kind == "rnn":
+                s = (torch.tanh(xw + hw),)
             else:
-                if layer == 0:
-                    gates = torch.addmm(x, s[0], W)  # (1, G)
-                else:
-                    gates = torch.addmm(b, torch.cat([x, s[0]], 1), W)  # (1, G)
-                if self.kind == "rnn":
-                    s = (torch.tanh(gates),)
-                else:
-                    sig = torch.sigmoid(gates)
-                    i, f, _, o = sig.chunk(4, 1)
-                    c = torch.addcmul(f * s[1], i, torch.tanh(gates[:, 2 * H : 3 * H]))
-                    s = (o * torch.tanh(c), c)
+                gates = xw + hw
+                i, f, _, o = torch.sigmoid(gates).chunk(4, 1)
+                c = torch.addcmul(f * s[1], i, torch.tanh(gates[:, 2 * H : 3 * H]))
+                s = (o * torch.tanh(c), c)
             new_state.append(s)
             x = s[0]
-        return torch.addmm(self.head_b, x, self.head_W), tuple(new_state)
+        return torch.addmm(w["head_b"], x, w["head_W"]), tuple(new_state)
 
 
 # ---- CPU: the whole generation loop compiled by Numba -------------------------------------------------------
@@ -200,26 +199,13 @@ def _generate(kind, logits, table, Wx, bx, Wh, bh, head_W, head_b, h, c, noise, 
 
 
 class CpuGenerator:
-    """A CharLM's weights as float32 NumPy arrays laid out for the compiled loop: layer 0's input projection
-    folded with the embedding into a (V, G) table; the other projections stacked per layer, stored (in, G)."""
+    """The folded weights (see `fold`) as float32 NumPy arrays, and the compiled loop that runs on them."""
 
     def __init__(self, model: CharLM) -> None:
-        def f32(t: Tensor) -> np.ndarray:
-            return np.ascontiguousarray(t.detach().float().cpu().numpy())
-
-        cells = model.cells
         self.kind = KIND_CODES[model.cfg.kind]
-        self.H, self.L = model.cfg.hidden, len(cells)
-        G = cells[0].W_hh.weight.shape[0]
-        self.table = f32(torch.addmm(cells[0].W_xh.bias, model.embed.weight, cells[0].W_xh.weight.t()))  # (V, G)
-        if self.L > 1:
-            self.Wx = f32(torch.stack([cell.W_xh.weight.t() for cell in cells[1:]]))  # (L-1, H, G)
-            self.bx = f32(torch.stack([cell.W_xh.bias for cell in cells[1:]]))  # (L-1, G)
-        else:
-            self.Wx, self.bx = np.zeros((0, self.H, G), np.float32), np.zeros((0, G), np.float32)
-        self.Wh = f32(torch.stack([cell.W_hh.weight.t() for cell in cells]))  # (L, H, G)
-        self.bh = f32(torch.stack([cell.W_hh.bias for cell in cells]))  # (L, G)
-        self.head_W, self.head_b = f32(model.head.weight.t()), f32(model.head.bias)  # (H, V), (V,)
+        w = {name: np.ascontiguousarray(t.detach().float().cpu().numpy()) for name, t in fold(model).items()}
+        self.table, self.Wx, self.bx, self.Wh, self.bh = w["table"], w["Wx"], w["bx"], w["Wh"], w["bh"]
+        self.head_W, self.head_b = w["head_W"], w["head_b"]
 
     def arrays_from_state(self, state: ModelState) -> tuple[np.ndarray, np.ndarray]:
         """A batch-1 torch state -> (h, c) as writable (L, H) arrays (c is zeros for RNN and GRU)."""
