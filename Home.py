@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from core import identity, progress
-from core.store import StoreError
+from core.cohort import identity
+from core.cohort.store import StoreError
+from core.course import progress
 from core.ui import charts, shell
 
 ctx = shell.course_page("home")

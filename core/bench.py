@@ -1,7 +1,7 @@
 """`python -m core.bench {threads,sampling,training,all}`: the performance numbers the course quotes.
 
 threads   batch-1 sampling chars/s of a 2x256 LSTM with 1 vs 2 torch threads, under 1, 2 and 4 concurrent Python
-          threads (learners) sampling at once: the evidence for core.inference.DEFAULT_THREADS.
+          threads (learners) sampling at once: the evidence for core.models.inference.DEFAULT_THREADS.
 sampling  1,000 characters at batch 1 from the shipped Shakespeare LSTM (median ms), and the ratio to a bare
           nn.LSTM step loop with the same weights, our physical reference.
 training  training characters/s of the from-primitives LSTM vs nn.LSTM at the same size.
@@ -23,10 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core import checkpoints, inference, sampling
-from core.data import Vocab
-from core.models import charlm
+from core.data.corpora import Vocab
+from core.models import charlm, inference, sampling
 from core.models.charlm import CharLM, CharLMConfig, TorchCharLM, build
+from core.training import checkpoints
+from core.training.runs import hardware
 
 SHAKESPEARE_LSTM = "shakespeare-lstm"
 
@@ -183,8 +184,6 @@ def compare(names: tuple[str, ...] = ("shakespeare-rnn", "shakespeare-lstm", "sh
 
 def record(name: str, results: dict) -> None:
     """Put this run's sampling and training rows into `name`'s manifest entry, with when and where they ran."""
-    from core.train import hardware
-
     kept = {k: results[k] for k in ("sampling", "training") if results.get(k)}
     if not kept or name not in checkpoints.names():
         return

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import torch
 
-from core import checkpoints, inference
-from core.data import load_text, shuffle_lines, split_text  # the same split TextData.from_text makes
-from core.training import evaluate_loss
+from core.data.corpora import load_text, shuffle_lines, split_text  # the same split TextData.from_text makes
+from core.models import inference
+from core.training import checkpoints, recipes
+from core.training.loop import evaluate_loss
 
 
 def evaluate_text(name: str, text: str, device: torch.device | None = None) -> dict:
@@ -40,10 +41,9 @@ def evaluate_text(name: str, text: str, device: torch.device | None = None) -> d
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from core import seq2seq_training  # dates seq2seq checkpoints (issue 11) re-measure on fresh data
-
-    if argv and argv[0] in seq2seq_training.recipe_titles():
-        return seq2seq_training.evaluate_main(argv)
+    family = recipes.RECIPES.get(argv[0]) if argv else None
+    if family is not None and family.evaluate is not None:  # e.g. the dates models re-measure on fresh data
+        return family.evaluate(argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="checkpoint name in checkpoints/manifest.json")
     source = parser.add_mutually_exclusive_group(required=True)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import reading
+from core.course import reading
 from core.ui import lesson, shell
 
 ctx = shell.course_page("reading")

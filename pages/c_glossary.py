@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import glossary
+from core.course import glossary
 from core.ui import lesson, shell
 
 ctx = shell.course_page("glossary")

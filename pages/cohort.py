@@ -4,8 +4,9 @@ import json
 
 import streamlit as st
 
-from core import identity, learner_runs
-from core.store import StoreError
+from core.cohort import identity
+from core.cohort.store import StoreError
+from core.jobs import runs as learner_runs
 from core.ui import shell, state
 
 ctx = shell.course_page("cohort")

@@ -5,7 +5,7 @@ starting points and a temperature guide with a live example; every number shown 
 import pandas as pd
 import streamlit as st
 
-from core import cheatsheets, poster
+from core.course import cheatsheets, poster
 from core.ui import lesson, shell
 
 ctx = shell.course_page("cheatsheets")

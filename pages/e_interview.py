@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 import streamlit as st
 from fsrs import Rating
 
-from core import flashcards, identity
-from core.quiz import QuizError
-from core.store import StoreError
+from core.assessment import flashcards
+from core.assessment.quiz import QuizError
+from core.cohort import identity
+from core.cohort.store import StoreError
 from core.ui import lesson, shell
 
 ctx = shell.course_page("interview")

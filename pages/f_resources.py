@@ -4,7 +4,8 @@ built yet are named as such.
 
 import streamlit as st
 
-from core import cheatsheets, exercises, glossary, poster, templates, troubleshooting
+from core.course import cheatsheets, glossary, poster, templates, troubleshooting
+from core.labs import exercises
 from core.ui import lesson, shell
 
 ctx = shell.course_page("resources")

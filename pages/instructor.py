@@ -5,8 +5,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import progress
-from core.store import StoreError
+from core.cohort.store import StoreError
+from core.course import progress
 from core.ui import shell
 
 ctx = shell.course_page("instructor")  # refuses everyone who is not an instructor, on every run

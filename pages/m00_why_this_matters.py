@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import glossary, timeline
+from core.course import glossary, timeline
 from core.ui import jargon, lesson, shell
 from core.ui import quiz as quiz_ui
 

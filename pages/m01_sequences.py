@@ -4,8 +4,8 @@ game and the Turing-complete aside."""
 import pandas as pd
 import streamlit as st
 
-from core import bow, sequences
-from core.store import StoreError
+from core.cohort.store import StoreError
+from core.lessons import bow, sequences
 from core.ui import lesson, shell, urlstate
 from core.ui import quiz as quiz_ui
 

@@ -7,10 +7,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import worked
-from core.ui import charlm_demos, codelab, jargon, lesson, models, rnn_demos, shell, speed_round
+from core.lessons import worked
+from core.ui import codelab, jargon, lesson, models, shell
 from core.ui import quiz as quiz_ui
-from core.ui.rnn_demos import BIAS, INPUT, MEMORY, STATE
+from core.ui.lessons import charlm_demos, rnn_demos, speed_round
+from core.ui.lessons.rnn_demos import BIAS, INPUT, MEMORY, STATE
 
 ctx = shell.course_page("m02")
 lesson.module_header(ctx)

@@ -8,10 +8,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import analysis, checkpoints, inference, sampling
-from core.ui import jargon, lesson, models, rnn_demos, shell
+from core.lessons import analysis
+from core.models import inference, sampling
+from core.training import checkpoints
+from core.ui import jargon, lesson, models, shell
 from core.ui import quiz as quiz_ui
-from core.ui.rnn_demos import LSTM_COLOR, MEMORY, RNN_COLOR, STATE
+from core.ui.lessons import rnn_demos
+from core.ui.lessons.rnn_demos import LSTM_COLOR, MEMORY, RNN_COLOR, STATE
 
 ctx = shell.course_page("m03")
 lesson.module_header(ctx)
@@ -228,7 +231,7 @@ def debug_facts(name: str) -> dict:
 def debug_the_lstm() -> None:
     st.subheader("Debug the LSTM")
     if not rnn_demos.debug_available():
-        st.info("The debug pair (checkpoints/debug) is not shipped yet; run `python -m core.debug_lstm`.")
+        st.info("The debug pair (checkpoints/debug) is not shipped yet; run `python -m core.training.debug_lstm`.")
         return
     st.markdown("Two small LSTMs (1 layer, 96 units) were trained on Tiny Shakespeare with identical settings "
                 "and the same time budget, except one line of initialisation code. One of them has a bug. Look at "
@@ -275,12 +278,7 @@ def debug_the_lstm() -> None:
 
 
 st.subheader("Why gradients vanish or explode")
-st.markdown(r"""
-Training asks how a loss at step $T$ depends on the state at an earlier step $t$. By the chain rule that is a
-product of one factor per step in between, $rac{\partial h_T}{\partial h_t} = \prod_{k=t+1}^{T}
-rac{\partial h_k}{\partial h_{k-1}}$, and for a vanilla RNN each factor is $\mathrm{diag}(1 - h_k^2)\,W_{hh}$.
-A product of many similar factors behaves like a power: here is one number per step, multiplied 20 times.
-""")
+lesson.text("m03", "why-vanish")
 st.dataframe(pd.DataFrame([{"factor per step": f, "after 20 steps": f"{f ** 20:.3g}",
                             "what the gradient does": verdict}
                            for f, verdict in ((0.5, "vanishes: step 1 has no say"), (1.0, "survives"),
@@ -291,15 +289,7 @@ st.markdown("Real factors are matrices, and tanh's slope (at most 1, near 0 when
 gradient_flow()
 telephone_game()
 st.subheader("Why LSTMs work better")
-st.markdown(r"""
-Think of the LSTM's cell state as a conveyor belt running through time. Each step, the forget gate decides how much
-of what is on the belt stays ($f_t$), the input gate lets new items on ($i_t \odot g_t$), and the output gate decides
-what is shown to the rest of the network ($h_t = o_t \odot 	anh(c_t)$). Because the update is a sum,
-$c_t = f_t \odot c_{t-1} + i_t \odot g_t$, the direct path back from $c_t$ to $c_{t-1}$ is just multiplication by
-$f_t$: no squashing, no weight matrix. With forget gates near 1 the gradient crosses many steps almost unchanged,
-where a vanilla RNN multiplies it by $W_{hh}$ and tanh's slope every step. The playground below lets you set the
-gates by hand.
-""")
+lesson.text("m03", "why-lstm")
 gate_playground()
 predict_then_reveal()
 debug_the_lstm()

@@ -2,8 +2,9 @@
 loss calculators, the training timelapse, the perplexity challenges, the code labs, the link to today's LLM tools
 and the quiz."""
 
-from core.ui import charlm_demos, codelab, lesson, lm_lessons, shell
+from core.ui import codelab, lesson, shell
 from core.ui import quiz as quiz_ui
+from core.ui.lessons import charlm_demos, lm_lessons
 
 ctx = shell.course_page("m04")
 lesson.module_header(ctx)

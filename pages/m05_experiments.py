@@ -1,9 +1,10 @@
 """Module 5: what the experiments revealed. The live sample gallery (section 5.1), the training iteration scrubber
 (5.2), the interpretable-neuron tools (5.3), training on your own text, the spot-the-error challenge and the quiz."""
 
-from core.ui import gallery_demos, lesson, lm_lessons, own_model, shell
-from core.ui import neurons as neurons_ui
+from core.ui import lesson, own_model, shell
 from core.ui import quiz as quiz_ui
+from core.ui.lessons import gallery_demos, lm_lessons
+from core.ui.lessons import neurons as neurons_ui
 
 ctx = shell.course_page("m05")
 lesson.module_header(ctx)

@@ -4,8 +4,9 @@ and the cross-domain brainstorm."""
 
 import streamlit as st
 
-from core.ui import beyond_text, captioning, jargon, lesson, shell
+from core.ui import jargon, lesson, shell
 from core.ui import quiz as quiz_ui
+from core.ui.lessons import beyond_text, captioning
 
 ctx = shell.course_page("m06")
 lesson.module_header(ctx)

@@ -4,8 +4,9 @@ Machine trained on copying, and the step from here to transformer self-attention
 
 import streamlit as st
 
-from core.ui import attention, codelab, jargon, lesson, ntm_demo, shell
+from core.ui import codelab, jargon, lesson, shell
 from core.ui import quiz as quiz_ui
+from core.ui.lessons import attention, ntm_demo
 
 ctx = shell.course_page("m07")
 lesson.module_header(ctx)

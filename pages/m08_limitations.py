@@ -4,8 +4,9 @@ table, and two saved exercises."""
 
 import streamlit as st
 
-from core.ui import lesson, limits, limits_decisions, shell
+from core.ui import lesson, shell
 from core.ui import quiz as quiz_ui
+from core.ui.lessons import limits, limits_decisions
 
 ctx = shell.course_page("m08")
 lesson.module_header(ctx)

@@ -4,8 +4,9 @@ grid explorer, the tips checklist and the failure-modes table."""
 
 import streamlit as st
 
-from core.ui import codelab, implementation, implementation_practice, lesson, own_model, shell
+from core.ui import codelab, lesson, own_model, shell
 from core.ui import quiz as quiz_ui
+from core.ui.lessons import implementation, implementation_practice
 
 ctx = shell.course_page("m09")
 lesson.module_header(ctx)

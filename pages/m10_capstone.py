@@ -4,9 +4,10 @@ the certificate and the summative reflection."""
 
 import streamlit as st
 
-from core.ui import capstone as capstone_ui
-from core.ui import capstone_cohort, capstone_progress, lesson, own_model, shell
+from core.ui import lesson, own_model, shell
 from core.ui import quiz as quiz_ui
+from core.ui.lessons import capstone as capstone_ui
+from core.ui.lessons import capstone_cohort, capstone_progress
 
 ctx = shell.course_page("m10")
 lesson.module_header(ctx)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import flashcards
-from core.quiz import QuizError
+from core.assessment import flashcards
+from core.assessment.quiz import QuizError
 from core.ui import flashcards as cards_ui
 from core.ui import lesson, shell
 

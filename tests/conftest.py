@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import store
+from core.cohort import store
 from tests import pg
 
 

@@ -119,12 +119,6 @@ class CharLM(nn.Module):
             new_state.append(s)
         return self.head(x), tuple(new_state)
 
-    def stepper(self):
-        """A faster step() for batch-1 generation (folded weights); build it under inference_mode."""
-        from core.models.fastgen import FastStepper
-
-        return FastStepper(self)
-
 
 class TorchCharLM(nn.Module):
     """The same model on torch's fused recurrent layers (oneDNN on CPU, cuDNN on GPU)."""

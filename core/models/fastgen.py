@@ -2,7 +2,7 @@
 
 `fold` lays a trained CharLM's weights out once (the embedding times layer 0's W_xh becomes a lookup table).
 `FastStepper` steps on them in torch (any device); `CpuGenerator` runs the whole generation loop on them as one
-function compiled by Numba, the CPU path of `core.sampling.sample` (`python -m core.bench sampling`).
+function compiled by Numba, the CPU path of `core.models.sampling.sample` (`python -m core.bench sampling`).
 """
 
 from __future__ import annotations

@@ -12,9 +12,11 @@ import threading
 import streamlit as st
 from streamlit_ace import st_ace
 
-from core import exercises, flashcards, grader, identity
-from core.exercises import Lab
-from core.store import LabSummary, StoreError
+from core.assessment import flashcards
+from core.cohort import identity
+from core.cohort.store import LabSummary, StoreError
+from core.labs import exercises, grader
+from core.labs.exercises import Lab
 from core.ui.shell import PageContext, show_store_error
 
 HONEST_ATTEMPTS = 3  # graded runs before the solution is offered (fewer once every hint was read)
@@ -205,7 +207,7 @@ def _solution(ctx: PageContext, spec: Lab) -> None:
 
 
 def page_labs(ctx: PageContext, options: dict[str, dict] | None = None) -> tuple[str, ...]:
-    """Every lab placed on this page (core.exercises.PLACEMENT); returns the planned elements they build."""
+    """Every lab placed on this page (core.labs.exercises.PLACEMENT); returns the planned elements they build."""
     built = []
     groups = exercises.PLACEMENT.get(ctx.page.id, ())
     if groups:
@@ -243,7 +245,7 @@ def overview(ctx: PageContext) -> str | None:
 def training_text(chars: int = 3000) -> str | None:
     """A slice of Tiny Shakespeare for Lab 4 when the corpus is on this machine (None: the lab's own text)."""
     try:
-        from core import data
+        from core.data import corpora as data
 
         return data.corpus_path("tinyshakespeare", download=False).read_text(encoding="utf-8")[:chars]
     except Exception:  # noqa: BLE001 (any problem with the corpus: the lab falls back to its built-in text)

@@ -11,10 +11,10 @@ import pandas as pd
 import streamlit as st
 from fsrs import Rating
 
-from core import flashcards
-from core import quiz as quizzes
-from core.flashcards import Card
-from core.store import StoreError
+from core.assessment import flashcards
+from core.assessment import quiz as quizzes
+from core.assessment.flashcards import Card
+from core.cohort.store import StoreError
 from core.ui.shell import PageContext, rerun_fragment, show_store_error
 
 SIMPLE = (Rating.Again, Rating.Good)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import glossary
+from core.course import glossary
 
 
 def tip(*terms: str) -> str | None:

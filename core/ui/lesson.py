@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import progress
-from core.store import StoreError
+from core.cohort.store import StoreError
+from core.course import lessons, progress
 from core.ui.shell import PageContext, show_store_error
+
+
+def text(page_id: str, name: str) -> None:
+    """Render one block of the page's lesson text (assets/lessons/<page_id>.md): Markdown with LaTeX."""
+    st.markdown(lessons.block(page_id, name))
 
 
 def _toggle(ctx: PageContext, page_id: str, section_id: str, key: str) -> None:

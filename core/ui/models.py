@@ -8,14 +8,17 @@ from dataclasses import dataclass
 import streamlit as st
 from torch import nn
 
-from core import checkpoints, inference, learner_runs, sampling, seq2seq_training
-from core.data import Vocab
+from core.data.corpora import Vocab
+from core.jobs import runs as learner_runs
+from core.models import inference, sampling
+from core.training import checkpoints
+from core.training import seq2seq as seq2seq_training
 
 
 @st.cache_resource(show_spinner="Loading model...")
 def get_model(name: str) -> tuple[nn.Module, dict]:
     """(model, manifest entry) for a shipped checkpoint: verified, in eval mode, frozen, on the chosen device.
-    Never train or mutate it; run it under core.inference.inference() with the state passed explicitly."""
+    Never train or mutate it; run it under core.models.inference.inference() with the state passed explicitly."""
     inference.configure_threads()
     model, entry = checkpoints.load(name)
     return inference.prepare(model), entry
@@ -26,7 +29,7 @@ OWN_PREFIX = "own:"
 
 @dataclass(frozen=True)
 class ModelChoice:
-    model: nn.Module  # read-only, shared: run it under core.inference.inference()
+    model: nn.Module  # read-only, shared: run it under core.models.inference.inference()
     vocab: Vocab
     name: str  # cache key: a checkpoint name, or "own:<learner>:<run>" for a learner's run
     label: str  # what the page shows

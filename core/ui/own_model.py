@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import coach, data, jobs, learner_runs, uploads
+from core.data import corpora as data
+from core.jobs import registry as jobs
+from core.jobs import runs as learner_runs
+from core.jobs import uploads
+from core.training import coach
 from core.ui import models, training
 
 HIDDEN = (32, 64, 128, 192, 256)

@@ -12,10 +12,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_sortables import sort_items
 
-from core import diagnostics, flashcards
-from core import quiz as quizzes
-from core.quiz import AnswerError, Question, Quiz, QuizError, QuizResult
-from core.store import StoreError
+from core.assessment import diagnostics, flashcards
+from core.assessment import quiz as quizzes
+from core.assessment.quiz import AnswerError, Question, Quiz, QuizError, QuizResult
+from core.cohort.store import StoreError
 from core.ui.shell import PageContext, rerun_fragment, show_store_error
 
 POOL = "Drag from here"

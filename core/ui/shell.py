@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from core import access, identity, progress
-from core.curriculum import Course, LearningPath, Module, Page
-from core.store import LearnerRecord, Store, StoreError
+from core.cohort import access, identity
+from core.cohort.store import LearnerRecord, Store, StoreError
+from core.course import progress
+from core.course.curriculum import Course, LearningPath, Module, Page
 from core.ui import state
 
 STATUS_ICON = {"done": ":material/check_circle:", "started": ":material/timelapse:"}

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import access, curriculum, store
-from core.store import LearnerRecord, Store, StoreError
+from core.cohort import access, store
+from core.cohort.store import LearnerRecord, Store, StoreError
+from core.course import curriculum
 
 COOKIE = "rnn_course_learner"
 COOKIE_DAYS = 365

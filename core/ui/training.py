@@ -1,7 +1,7 @@
 """The live training dashboard shared by Module 5, Module 9 and the capstone: progress, train and validation loss,
 samples, memory, ETA, a stop button that keeps the model, an overfitting warning and the training coach.
 
-It only reads a core.jobs.Job (a frozen Progress copy each poll); the training itself runs in the job's thread,
+It only reads a core.jobs.registry.Job (a frozen Progress copy each poll); the training itself runs in the job's thread,
 so this fragment can redraw every second without slowing the run or any other learner's page.
 """
 
@@ -13,7 +13,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import coach, jobs
+from core.jobs import registry as jobs
+from core.training import coach
 
 LEVEL = {"error": st.error, "warning": st.warning, "info": st.info, "success": st.success}
 ICON = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/lightbulb:",

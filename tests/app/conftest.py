@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import store
+from core.cohort import store
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60

@@ -5,9 +5,10 @@ from types import SimpleNamespace
 import streamlit as st
 import torch
 
-from core import data, store
+from core.cohort import store
+from core.data import corpora as data
 from core.models.charlm import CharLM, CharLMConfig
-from core.ui import neurons as neurons_ui
+from core.ui.lessons import neurons as neurons_ui
 
 which = st.session_state.get("which") or st.query_params.get("which", "explorer")
 if which == "explorer":  # linux-lstm by default, with its held-out analysis

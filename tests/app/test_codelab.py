@@ -1,7 +1,7 @@
 """The code-lab widget in AppTest: predict first, feed the editor through its session-state key, click Run, see
 per-test results; attempts are saved, hints come one at a time, the solution opens after an honest attempt."""
 
-from core import exercises
+from core.labs import exercises
 from core.ui import codelab
 from tests.app.conftest import open_page
 

@@ -2,7 +2,8 @@
 
 import re
 
-from core import curriculum, store
+from core.cohort import store
+from core.course import curriculum
 from tests.app.conftest import open_page
 
 COURSE = curriculum.load_course()

@@ -3,7 +3,7 @@
 import random
 import time
 
-from core import curriculum
+from core.course import curriculum
 from tests.app.conftest import INSTRUCTOR_KEY, open_page
 
 COURSE = curriculum.load_course()

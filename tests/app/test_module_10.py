@@ -7,10 +7,12 @@ import time
 import pytest
 import torch
 
-from core import capstone, capstone_data, learner_runs
-from core.data import CorpusError, TextData, load_text, split_text
+from core.capstone import data as capstone_data
+from core.capstone import projects as capstone
+from core.data.corpora import CorpusError, TextData, load_text, split_text
+from core.jobs import runs as learner_runs
 from core.models.charlm import CharLMConfig, build
-from core.training import TrainConfig, train
+from core.training.loop import TrainConfig, train
 from tests.app.conftest import INSTRUCTOR_KEY, all_text, open_page
 
 M10 = "pages/m10_capstone.py"
@@ -251,7 +253,7 @@ def test_m10_progress_dashboard_times_phases_from_recorded_events(db, learner):
 def test_progress_charts_pass_altairs_schema_validation():
     from datetime import UTC, datetime, timedelta
 
-    from core.ui import capstone_progress
+    from core.ui.lessons import capstone_progress
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     ev = capstone.Events([], [], notes={"template": "a/b", "architecture": "a two-layer GRU, small corpus"})
     ps = capstone.phases(ev, {"template": t0, "architecture": t0 + timedelta(hours=3)})

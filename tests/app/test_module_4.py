@@ -1,6 +1,6 @@
 import time
 
-from core.ui import charlm_demos
+from core.ui.lessons import charlm_demos
 from tests.app.conftest import all_text, open_page
 
 M04 = "pages/m04_char_lm.py"
@@ -62,7 +62,8 @@ def _code_values(at) -> list[str]:
 
 
 def test_m04_timelapse_slider_moves_through_the_manifest_snapshots(learner):
-    from core import checkpoints, timelapse
+    from core.lessons import timelapse
+    from core.training import checkpoints
 
     at = open_page(M04, learner[1])
     assert not at.exception
@@ -97,7 +98,7 @@ def test_m04_challenges_say_plainly_when_the_corpus_is_missing(learner, tmp_path
 
 
 def test_m04_challenge_level_1_is_trained_and_judged_on_the_server(learner, db):
-    from core.data import CorpusError, corpus_path
+    from core.data.corpora import CorpusError, corpus_path
 
     try:
         corpus_path("tinyshakespeare", download=False)

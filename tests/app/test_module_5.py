@@ -2,8 +2,9 @@ import time
 
 import pytest
 
-from core import checkpoints, gallery, timelapse
-from core.data import CorpusError, corpus_path
+from core.data.corpora import CorpusError, corpus_path
+from core.lessons import gallery, timelapse
+from core.training import checkpoints
 from tests.app.conftest import all_text, open_page
 
 M05 = "pages/m05_experiments.py"

@@ -120,7 +120,7 @@ def test_m06_brainstorm_is_saved_and_the_pipeline_exercise_is_graded(learner, db
 
 
 def _attention_script():
-    from core.ui import captioning
+    from core.ui.lessons import captioning
 
     captioning.image_attention_demo("m07")
 
@@ -141,8 +141,8 @@ def test_image_attention_component_for_module_7_shows_soft_and_hard_per_word():
 def test_the_chart_builders_pass_altairs_schema_validation():
     import numpy as np
 
-    from core import seq2seq_training
-    from core.ui import beyond_text, captioning
+    from core.training import seq2seq as seq2seq_training
+    from core.ui.lessons import beyond_text, captioning
 
     beyond_text._context_bar([0.1, -0.5, 0.9]).to_dict(validate=True)
     captioning._grid_chart(np.eye(6), "t", "v").to_dict(validate=True)

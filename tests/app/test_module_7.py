@@ -3,7 +3,9 @@ import time
 
 import pytest
 
-from core import checkpoints, ntm_training, tasks
+from core.data import tasks
+from core.training import checkpoints
+from core.training import ntm as ntm_training
 from tests.app.conftest import all_text, open_page
 
 M07 = "pages/m07_attention.py"
@@ -87,8 +89,8 @@ def test_m07_warm_render_time(learner):
 
 
 def test_heatmap_spec_holds_every_weight_in_order():
-    from core import seq2seq_training
-    from core.ui import attention
+    from core.training import seq2seq as seq2seq_training
+    from core.ui.lessons import attention
 
     model, _ = seq2seq_training.load("dates-attention")
     tr = seq2seq_training.translate(model, "Paid on 3/9/21, due 14 Feb 1987.")

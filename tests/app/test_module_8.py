@@ -1,8 +1,8 @@
 import json
 import time
 
-from core import decisions
-from core.ui import limits_decisions
+from core.course import decisions
+from core.ui.lessons import limits_decisions
 from tests.app.conftest import all_text, open_page
 
 M08 = "pages/m08_limitations.py"

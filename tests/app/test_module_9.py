@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from core import hparams
+from core.training import hparams
 from tests.app.conftest import all_text, open_page
 
 M09 = "pages/m09_implementation.py"

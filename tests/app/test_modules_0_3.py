@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import worked
+from core.lessons import worked
 from tests.app.conftest import open_page
 
 M02, M03 = "pages/m02_rnn.py", "pages/m03_lstm.py"
@@ -125,7 +125,7 @@ def test_m00_timeline_and_jargon_translator_follow_the_learner(learner):
 
 
 def test_m01_spot_the_sequence_scores_points(learner):
-    from core import sequences
+    from core.lessons import sequences
 
     at = open_page(M01, learner[1])
     assert not at.exception, at.exception
@@ -141,7 +141,7 @@ def test_m01_spot_the_sequence_scores_points(learner):
 
 
 def test_m02_speed_round_awards_the_badge_and_saves_it(learner, db):
-    from core import speed
+    from core.assessment import speed
 
     record, token = learner
     at = open_page(M02, token)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import neurons
-from core.ui import neurons as neurons_ui
+from core.lessons import neurons
+from core.ui.lessons import neurons as neurons_ui
 from tests.app.conftest import all_text
 
 APP = str(Path(__file__).with_name("neurons_app.py"))
@@ -120,7 +120,7 @@ def test_summary_tables_show_the_shipped_correlations_and_how_they_were_made():
     best = max(abs(v["top"][0][1]) for m in res["models"].values() for per in m["units"].values()
                for f, v in per.items() if neurons.FEATURES[f].memory)
     assert table["Pearson r"].abs().max() == best
-    assert "python -m core.neurons" in all_text(at)
+    assert "python -m core.lessons.neurons" in all_text(at)
 
 
 def test_detective_without_results_says_so(learner):
@@ -131,7 +131,9 @@ def test_detective_without_results_says_so(learner):
 def test_live_pass_over_the_longest_allowed_text_is_fast():
     import torch
 
-    from core import analysis, checkpoints, inference
+    from core.lessons import analysis
+    from core.models import inference
+    from core.training import checkpoints
 
     inference.configure_threads()  # as the app does: one torch thread
     model, entry = checkpoints.load("linux-lstm")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import curriculum
+from core.course import curriculum
 from tests.app.conftest import INSTRUCTOR_KEY, all_text, open_page
 
 COURSE = curriculum.load_course()

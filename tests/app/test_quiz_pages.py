@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core import flashcards, quiz
+from core.assessment import flashcards, quiz
 from tests.app.conftest import open_page
 
 

@@ -6,7 +6,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import jobs, learner_runs
+from core.jobs import registry as jobs
+from core.jobs import runs as learner_runs
 from tests.app.conftest import all_text, open_page
 
 FIXTURE = "training_app.py"

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import streamlit as st
 
-from core.ui import charlm_demos, own_model, shell, state
+from core.ui import own_model, shell, state
+from core.ui.lessons import charlm_demos
 
 db = state.get_store()
 learner = db.learner(int(st.session_state["fixture-learner"]))

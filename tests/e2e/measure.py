@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from core import store
+from core.cohort import store
 from core.ui.state import COOKIE
 from tests.e2e.server import CHROMIUM, CHROMIUM_FLAGS, app_server, wait_idle
 

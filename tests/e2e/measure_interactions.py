@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core import store
+from core.cohort import store
 from core.ui.state import COOKIE
 from tests.e2e.server import CHROMIUM, CHROMIUM_FLAGS, app_server, wait_idle
 

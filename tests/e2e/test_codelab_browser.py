@@ -3,7 +3,7 @@ then switch to live mode and see a mistake graded while typing."""
 
 import pytest
 
-from core import exercises
+from core.labs import exercises
 from tests.e2e.server import app_server, chromium_missing, sign_in, wait_idle
 
 missing = chromium_missing()

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from core import quiz
+from core.assessment import quiz
 from tests.e2e.server import app_server, chromium_missing, sign_in, wait_idle
 
 missing = chromium_missing()

@@ -1,0 +1,369 @@
+"""Module 7 widgets: the translation attention heatmap on the dates model, the attention weight calculator, the
+attention debugging challenge (real failures of the dates model), the captioner's image attention and the
+RNN-attention vs self-attention table. The Neural Turing Machine simulator is in core/ui/lessons/ntm_demo.py."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import html
+import json
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.cohort.store import StoreError
+from core.lessons import attention_calc, attention_cases
+from core.models import inference
+from core.training import captioning as captioning_training
+from core.training import checkpoints
+from core.training import seq2seq as seq2seq_training
+from core.ui import models
+from core.ui.lessons import captioning
+from core.ui.shell import PageContext, show_store_error
+
+DATES = "dates-attention"
+DEFAULT_TEXT = "Thursday, the 14th of March 2024"
+SHOWN = {" ": "␣"}
+HEAT = alt.Scale(scheme="blues", domain=[0, 1])
+
+
+def _show(ch: str) -> str:
+    return SHOWN.get(ch, "?" if ch == "<unk>" else "end" if ch == "<eos>" else ch)
+
+
+# ---------------------------------------------------------------- cached models and computations
+def is_shipped(name: str, model_type: str | None) -> bool:
+    try:
+        return name in checkpoints.names(model_type=model_type)
+    except checkpoints.CheckpointError:
+        return False
+
+
+@st.cache_data(show_spinner="Translating...", max_entries=256)
+def translate(text: str) -> seq2seq_training.Translation:
+    model, _ = models.get_seq2seq(DATES)
+    with inference.inference():
+        return seq2seq_training.translate(model, text)
+
+
+@st.cache_data(show_spinner=False)
+def failure_cases() -> dict | None:
+    try:
+        return json.loads(attention_cases.OUT.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+# ---------------------------------------------------------------- shared chart pieces
+def _attention_records(tr: seq2seq_training.Translation) -> list[dict]:
+    return [{"step": t, "output": f"{t + 1}: {_show(out_ch)}", "input": f"{i + 1}: {_show(src_ch)}",
+             "weight": round(w, 4)}
+            for t, (out_ch, weights) in enumerate(zip(tr.output_tokens, tr.attention or [], strict=True))
+            for i, (src_ch, w) in enumerate(zip(tr.source_tokens, weights, strict=True))]
+
+
+@functools.cache
+def _heatmap_template(title: str, pickable: bool) -> dict:
+    chart = alt.Chart(title=title).mark_rect().encode(
+        x=alt.X("input:N", sort=[], title="input character (position: character)",
+                axis=alt.Axis(labelAngle=-90, labelFontSize=9)),
+        y=alt.Y("output:N", sort=[], title="output character (step: character)", axis=alt.Axis(labelOverlap=False)),
+        color=alt.Color("weight:Q", scale=HEAT, title="attention weight (0–1)"),
+        tooltip=["output:N", "input:N", alt.Tooltip("weight:Q", format=".3f")])
+    if pickable:
+        pick = alt.selection_point(fields=["step"], name="pick", on="click")
+        chart = chart.add_params(pick).encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)))
+    return chart.properties(height=alt.Step(18)).to_dict()  # 18 px per output row, whatever the answer's length
+
+
+def heatmap(tr: seq2seq_training.Translation, title: str, pickable: bool = False) -> dict:
+    """The Vega-Lite spec of the output × input attention heatmap (click a row to pick an output step when
+    `pickable`). Altair builds the spec once; the data and axis order go in afterwards, because Altair would
+    validate the ~20k cells of a 400-character memo one by one (seconds)."""
+    spec = copy.deepcopy(_heatmap_template(title, pickable))
+    spec["encoding"]["x"]["sort"] = [f"{i + 1}: {_show(c)}" for i, c in enumerate(tr.source_tokens)]
+    spec["encoding"]["y"]["sort"] = [f"{t + 1}: {_show(c)}" for t, c in enumerate(tr.output_tokens)]
+    spec.pop("datasets", None)
+    spec["data"] = {"values": _attention_records(tr)}
+    return spec
+
+
+def attention_bar(tokens: list[str], weights: list[float], title: str,
+                  highlight: tuple[int, int] | None = None) -> alt.Chart:
+    df = pd.DataFrame({"input": [f"{i + 1}: {_show(c)}" for i, c in enumerate(tokens)], "weight": weights,
+                       "where": ["the date it should read" if highlight and highlight[0] <= i < highlight[1]
+                                 else "elsewhere" for i in range(len(tokens))]})
+    chart = alt.Chart(df, title=title).mark_bar().encode(
+        x=alt.X("input:N", sort=list(df["input"]), title="input character (position: character)",
+                axis=alt.Axis(labelAngle=-90, labelFontSize=9)),
+        y=alt.Y("weight:Q", title="attention weight (0–1)", scale=alt.Scale(domain=[0, 1])),
+        tooltip=["input", alt.Tooltip("weight:Q", format=".3f")])
+    if highlight is None:
+        return chart
+    return chart.encode(color=alt.Color("where:N", title=None, scale=alt.Scale(
+        domain=["the date it should read", "elsewhere"], range=["#e45756", "#4c78a8"])))
+
+
+def shaded_text(tokens: list[str], weights: list[float]) -> str:
+    """The input as HTML, each character's background as dark as the attention it received."""
+    peak = max(weights) if weights else 1.0
+    spans = []
+    for ch, w in zip(tokens, weights, strict=True):
+        alpha = 0.0 if peak <= 0 else w / peak
+        shown = html.escape("?" if ch == "<unk>" else ch)
+        spans.append(f'<span title="{w:.3f}" style="background: rgba(228,87,86,{alpha:.2f}); '
+                     f'padding: 1px 0">{shown}</span>')
+    return f'<div style="font-family: monospace; font-size: 1.05rem; line-height: 1.9">{"".join(spans)}</div>'
+
+
+# Altair builds and validates a spec in ~10-20 ms per chart on an idle core: cache the finished specs, so a warm
+# rerun only ships JSON.
+@st.cache_data(show_spinner=False, max_entries=256)
+def _heatmap_spec(text: str) -> dict:
+    return heatmap(translate(text), "Attention weights: output step × input character", pickable=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _bar_spec(text: str, step: int, title: str, highlight: tuple[int, int] | None = None) -> dict:
+    tr = translate(text)
+    return attention_bar(tr.source_tokens, tr.attention[step], title, highlight).to_dict()
+
+
+def draw_spec(spec: dict, **kwargs):
+    # a little room above the title: without it, a chart right after text had its title clipped
+    return st.vega_lite_chart({"padding": {"top": 14, "left": 5, "right": 5, "bottom": 5}, **spec},
+                              width="stretch", **kwargs)
+
+
+# ---------------------------------------------------------------- 7.1 the bottleneck, measured
+@st.cache_data(show_spinner=False)
+def _bottleneck_spec(names: tuple[str, ...]) -> dict | None:
+    curves = seq2seq_training.length_curves(names)
+    if not curves:
+        return None
+    label = {"dates-plain": "fixed context vector (no attention)", DATES: "with attention"}
+    df = pd.DataFrame([{"model": label.get(n, n), "input length": b, "exact match": v, "order": i}
+                       for n, per in curves.items() for i, (b, v) in enumerate(per.items())])
+    return alt.Chart(df, title="Dates model: share of answers exactly right, by input length").mark_line(
+        point=True).encode(
+        x=alt.X("input length:N", sort=list(dict.fromkeys(df["input length"])),
+                title="input length (characters)"),
+        y=alt.Y("exact match:Q", title="exact match (share of held-out inputs)", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("model:N", title=None),
+        tooltip=["model", "input length", alt.Tooltip("exact match:Q", format=".1%")]).to_dict()
+
+
+def bottleneck_chart() -> None:
+    spec = _bottleneck_spec(("dates-plain", DATES)) if is_shipped(DATES, seq2seq_training.MODEL_TYPE) else None
+    if spec is None:
+        st.info("The dates checkpoints are not installed, so the measured comparison is not shown.")
+        return
+    draw_spec(spec)
+    st.caption("Both models: the same bidirectional GRU encoder (128 units per direction), the same data and "
+               "the same 1,000 training steps; the only difference is attention. Measured on freshly generated "
+               "held-out dates and memos when the checkpoints were made (manifest: `accuracy_vs_length`).")
+
+
+# ---------------------------------------------------------------- 1. translation attention heatmap
+@st.fragment
+def translation_heatmap() -> None:
+    st.subheader("Translation attention heatmap")
+    if not is_shipped(DATES, seq2seq_training.MODEL_TYPE):
+        st.info(f"The `{DATES}` checkpoint is not installed; run `python -m core.train --recipe {DATES}`.")
+        return
+    st.markdown("The model below turns dates written any way people write them into ISO form (YYYY-MM-DD), "
+                "one output character at a time. It is the bidirectional GRU encoder-decoder with additive "
+                "attention from Module 6. Every row of the heatmap is one output step, and every cell shows "
+                "how much weight that step gave to one input character. Each row sums to 1.")
+    text = st.text_input("A date, or a short memo with a few dates in it", DEFAULT_TEXT, max_chars=400,
+                         key="m07-viz-text")
+    tr = translate(text)
+    for note in tr.notes:
+        st.caption(note)
+    if not tr.source_tokens or not tr.attention:
+        return
+    st.markdown(f"**Model output:** `{tr.output or '(nothing)'}`")
+    n = len(tr.output_tokens)
+    if st.session_state.get("m07-viz-slider", 1) > n:  # a shorter answer than the last one: start over
+        del st.session_state["m07-viz-slider"]
+    event = draw_spec(_heatmap_spec(tr.text), on_select="rerun", selection_mode="pick", key="m07-viz-chart")
+    clicked = (event or {}).get("selection", {}).get("pick") or []
+    step = st.slider("Output step to inspect (or click a row of the heatmap)", 1, n, 1, key="m07-viz-slider") - 1 \
+        if n > 1 else 0
+    if clicked and isinstance(clicked[0], dict) and 0 <= int(clicked[0].get("step", -1)) < n:
+        step = int(clicked[0]["step"])
+    weights = tr.attention[step]
+    top = np.argsort(weights)[::-1][:3]
+    st.markdown(f"Output step {step + 1} wrote **`{_show(tr.output_tokens[step])}`**. It read mostly: " +
+                ", ".join(f"`{_show(tr.source_tokens[i])}` at position {i + 1} ({weights[i]:.0%})" for i in top))
+    st.markdown(shaded_text(tr.source_tokens, weights), unsafe_allow_html=True)
+    draw_spec(_bar_spec(tr.text, step, f"Where output step {step + 1} ('{_show(tr.output_tokens[step])}') looked"))
+    st.caption("Things to notice in the default example: the first two year digits ('2', '0') look at the "
+               "'2' of '24', not at '20'. Training years run from 1950 to 2049, so the century follows from the "
+               "decade digit. The month digits look at the 'a' and 'r' of 'March': 'Mar' is the shortest start that "
+               "no other month shares. Then try 03/04/2021 (US order, month first) against 03.04.2021 "
+               "(day first): the same digits, read in a different order. And try a memo with two dates.")
+
+
+# ---------------------------------------------------------------- 2. attention weight calculator
+@st.cache_data(show_spinner=False, max_entries=256)
+def _weights_spec(weights: tuple[float, ...]) -> dict:
+    names = [f"position {i + 1}" for i in range(len(weights))]
+    df = pd.DataFrame({"key": names, "weight": weights})
+    return alt.Chart(df, title="Attention weights after the softmax").mark_bar().encode(
+        x=alt.X("key:N", sort=names, title="key"),
+        y=alt.Y("weight:Q", title="weight (share of attention, 0–1)", scale=alt.Scale(domain=[0, 1])),
+        tooltip=["key", alt.Tooltip("weight:Q", format=".4f")]).to_dict()
+
+@st.fragment
+def weight_calculator() -> None:
+    st.subheader("Attention weight calculator")
+    st.markdown("One query, three keys, three values: the smallest complete attention step. Edit any number "
+                "and every quantity below is recomputed.")
+    cols = st.columns(3)
+    q1 = cols[0].number_input("query q₁", -10.0, 10.0, attention_calc.EXAMPLE_QUERY[0], 0.1, key="m07-calc-q1")
+    q2 = cols[1].number_input("query q₂", -10.0, 10.0, attention_calc.EXAMPLE_QUERY[1], 0.1, key="m07-calc-q2")
+    scaled = cols[2].toggle("divide scores by √d", key="m07-calc-scaled",
+                            help="d is the length of the query (2 here). Transformers do this so that long "
+                                 "vectors do not make the softmax saturate.")
+    start = pd.DataFrame({"k₁": [k[0] for k in attention_calc.EXAMPLE_KEYS],
+                          "k₂": [k[1] for k in attention_calc.EXAMPLE_KEYS],
+                          "v₁": [v[0] for v in attention_calc.EXAMPLE_VALUES],
+                          "v₂": [v[1] for v in attention_calc.EXAMPLE_VALUES]},
+                         index=[f"position {i + 1}" for i in range(3)])
+    table = st.data_editor(start, num_rows="dynamic", key="m07-calc-table", width="stretch",
+                           column_config={c: st.column_config.NumberColumn(c, format="%.2f", step=0.1)
+                                          for c in start.columns})
+    try:
+        res = attention_calc.attend([q1, q2], table[["k₁", "k₂"]].to_numpy(dtype=float),
+                                    table[["v₁", "v₂"]].to_numpy(dtype=float), scaled=scaled)
+    except ValueError as e:
+        st.warning(str(e))
+        return
+    names = [f"position {i + 1}" for i in range(len(res.weights))]
+    df = pd.DataFrame({"key": names, "score q·k": res.scores, "scaled score": res.scaled, "weight": res.weights})
+    shown = df if scaled else df.drop(columns="scaled score")
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(c, format="%.4f") for c in shown.columns[1:]})
+    cols = st.columns(3)
+    cols[0].metric("context c₁", f"{res.context[0]:.4f}")
+    cols[1].metric("context c₂", f"{res.context[1]:.4f}" if len(res.context) > 1 else "–")
+    cols[2].metric("spread of the weights", f"{attention_calc.entropy_bits(res.weights):.3f} bits",
+                   help=f"Entropy: 0 bits = all weight on one key; log₂ {len(names)} = "
+                        f"{np.log2(len(names)):.3f} bits = spread evenly.")
+    draw_spec(_weights_spec(tuple(res.weights)))
+    st.caption("Try doubling both query numbers: the order of the scores stays the same, but the weights get "
+               "sharper. Make two keys identical: they always get identical weight.")
+
+
+# ---------------------------------------------------------------- 3. attention debugging challenge
+@st.fragment
+def debugging_challenge(ctx: PageContext) -> None:
+    st.subheader("Attention debugging challenge")
+    data = failure_cases()
+    if not data or not data.get("cases") or not is_shipped(DATES, seq2seq_training.MODEL_TYPE):
+        st.info("The failure cases have not been generated here; run `python -m core.lessons.attention_cases`.")
+        return
+    totals = "; ".join(f"{s['wrong']} wrong out of {s['memos']} {s['name']}" for s in data["sets"])
+    st.markdown("The dates model is right almost every time, but not always. We ran it on freshly generated "
+                f"memos it never saw ({totals}) and kept some of its real mistakes. For each one you get the "
+                "memo, the right answer, the model's answer and the attention at the first character it got "
+                "wrong. Decide what went wrong, then check against the measurement.")
+    st.caption(f"Produced by `{data['produced_by']}` on {data['produced_at'][:10]} (seed {data['seed']}).")
+    cases = data["cases"]
+    i = st.selectbox("Case", range(len(cases)), key="m07-dbg-case",
+                     format_func=lambda k: f"Case {k + 1} ({len(cases[k]['source'])} characters)")
+    case = cases[i]
+    tr = translate(case["source"])
+    if tr.output != case["predicted"] or not tr.attention:
+        st.warning("The model gives a different answer here than when the case was recorded; regenerate the cases.")
+        return
+    st.markdown(f"**Memo:** {html.escape(case['source'])}")
+    st.markdown(f"**Right answer:** `{case['target']}`  \n**Model's answer:** `{case['predicted']}`")
+    step = case["step"]
+    shown_ch = _show(tr.output_tokens[step]) if step < len(tr.output_tokens) else "?"
+    st.markdown(f"The first wrong character is output step {step + 1} (it wrote `{shown_ch}`). Its attention:")
+    st.markdown(shaded_text(tr.source_tokens, tr.attention[step]), unsafe_allow_html=True)
+    draw_spec(_bar_spec(case["source"], step, f"Attention at output step {step + 1}, the first wrong character"))
+    keys = list(attention_cases.DIAGNOSES)
+    choice = st.radio("Your diagnosis", keys, index=None, key=f"m07-dbg-answer-{i}",
+                      format_func=attention_cases.DIAGNOSES.get)
+    if st.button("Reveal the measurement", key="m07-dbg-reveal", disabled=choice is None):
+        st.session_state[f"m07-dbg-revealed-{i}"] = choice
+        try:
+            ctx.store.save_reflection(ctx.learner.id, "m07-debugging", f"case-{i}", choice)
+        except (StoreError, ValueError) as e:
+            show_store_error(e) if isinstance(e, StoreError) else st.warning(str(e))
+    if st.session_state.get(f"m07-dbg-revealed-{i}"):
+        _reveal(case, tr, st.session_state[f"m07-dbg-revealed-{i}"], data.get("by_diagnosis", {}))
+
+
+def _reveal(case: dict, tr: seq2seq_training.Translation, choice: str, counts: dict[str, int]) -> None:
+    right = case["diagnosis"]
+    (st.success if choice == right else st.error)(
+        f"Measured diagnosis: **{attention_cases.DIAGNOSES[right]}**." +
+        ("" if choice == right else " That is not what you picked."))
+    cols = st.columns(3)
+    cols[0].metric("on the date it should read", f"{case['mass_right']:.0%}")
+    cols[1].metric("on other dates", f"{case['mass_other_dates']:.0%}")
+    cols[2].metric("on non-date text", f"{case['mass_elsewhere']:.0%}")
+    a, b = case["spans"][case["date_index"]]
+    draw_spec(_bar_spec(case["source"], case["step"], "The same attention, with the span it should have read in red",
+                    (a, b)))
+    if case["alignment"] is not None:
+        st.markdown(f"Over the whole answer, the output characters of each date put on average "
+                    f"**{case['alignment']:.0%}** of their attention on that date's text (1.0 would be perfect "
+                    f"alignment; the model's average over all held-out memos is in the manifest as "
+                    f"`attention_on_right_date`).")
+    else:
+        st.markdown("The answer has a different number of dates than the memo, so the date-by-date alignment "
+                    "cannot be measured for the whole answer.")
+    if counts:
+        st.markdown(f"Across all {sum(counts.values())} wrong answers found: " + ", ".join(
+            f"{attention_cases.DIAGNOSES[d].split(' (')[0].lower()}: **{n}**" for d, n in counts.items() if n) + ".")
+    st.caption("How the diagnosis is measured: at the first wrong output character, the attention is split "
+               "into three regions (the right date's text, the other dates, everything else). A region with "
+               f"{attention_cases.CLEAR:.0%} or more names the diagnosis (right date = misread); if none "
+               f"reaches {attention_cases.CLEAR:.0%} the attention was spread. Extra and missing dates are "
+               "recognised from the number of dates in the answer.")
+
+
+# ---------------------------------------------------------------- image attention (built by the m06 captioner)
+def image_attention_demo(key_prefix: str) -> bool:
+    """The captioner's soft/hard image attention demo (core/ui/lessons/captioning.py, Module 6's model). False, with a
+    note, when its checkpoint is not installed."""
+    if not is_shipped(captioning_training.RECIPE, None):
+        st.info(f"The image attention demo uses the captioner from Module 6, which is not installed here; "
+                f"`python -m core.train --recipe {captioning_training.RECIPE}` creates it.")
+        return False
+    captioning.image_attention_demo(key_prefix)
+    return True
+
+
+# ---------------------------------------------------------------- 5. comparison table
+COMPARISON = pd.DataFrame(
+    {"RNN encoder-decoder with attention (this module)": [
+        "The decoder's current state looks at the encoder's states",
+        "One output step at a time: step t needs the state from step t-1",
+        "Sits on top of recurrence, which still carries order and the running summary",
+        "A learned score (additive, or a dot product) between decoder state and each encoder state",
+        "Grows with input length × output length; each step is sequential",
+        "Removed the fixed-size bottleneck between encoder and decoder"],
+     "Transformer self-attention (next step)": [
+        "Every position looks at every position of the same sequence (and the decoder also at the encoder)",
+        "All positions of a training sequence in parallel; generation is still one token at a time",
+        "Replaces recurrence; order has to be added with positional encodings",
+        "Scaled dot products between learned query and key projections, in several heads at once",
+        "Grows with the square of the sequence length, but runs in parallel on a GPU",
+        "Removed the sequential bottleneck in training, which made very large models practical"]},
+    index=["What looks at what", "How it is computed", "Role of recurrence", "Score", "Cost",
+           "Main problem it solved"])
+
+
+def comparison_table() -> None:
+    st.subheader("From RNN attention to transformer self-attention")
+    st.table(COMPARISON)

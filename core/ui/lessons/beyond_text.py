@@ -1,0 +1,283 @@
+"""Module 6 widgets on the dates encoder-decoders: the translation sandbox (context vector, decoder steps, long
+inputs), the model-size trade-off explorer, the build-the-pipeline exercise and the cross-domain brainstorm."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.cohort.store import StoreError
+from core.data import tasks
+from core.lessons import translation_steps
+from core.models import inference
+from core.training import checkpoints
+from core.training import seq2seq as seq2seq_training
+from core.ui import models
+from core.ui import quiz as quiz_ui
+from core.ui.shell import PageContext, show_store_error
+
+PLAIN, ATTENTION = "dates-plain", "dates-attention"
+LABELS = {PLAIN: "no attention (fixed context vector)", ATTENTION: "with attention"}
+DEFAULT_TEXT = "Thursday, the 14th of March 2024"
+BRAINSTORM = ("m06", "brainstorm")  # the same slot as the module quiz's reflection question
+
+
+def show_spec(spec: dict, width: str = "stretch") -> None:
+    """Draw a Vega-Lite spec made by a cached builder below. Building an Altair chart and validating it costs
+    0.1-0.3 s on a busy 2-core box, so each chart's spec is built once per input (tests/app/test_module_6.py
+    validates the builders against Altair's schema)."""
+    st.vega_lite_chart(spec, width=width)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _manifest() -> dict:
+    """What the pages need from the manifest, read once per few minutes (one read costs ~30 ms on a busy box)."""
+    try:
+        have = checkpoints.names(model_type=seq2seq_training.MODEL_TYPE)
+        return {"shipped": have, "sizes": seq2seq_training.size_explorer(),
+                "curves": seq2seq_training.length_curves((ATTENTION, PLAIN)),
+                "n_test": checkpoints.entry(PLAIN)["metrics"]["overall"]["n"] if PLAIN in have else 0}
+    except checkpoints.CheckpointError:
+        return {"shipped": [], "sizes": [], "curves": {}, "n_test": 0}
+
+
+def shipped(*names: str) -> list[str]:
+    have = set(_manifest()["shipped"])
+    return [n for n in names if n in have]
+
+
+@st.cache_data(show_spinner="Translating...", max_entries=256)
+def _walk(name: str, text: str) -> translation_steps.Walkthrough:
+    model, _ = models.get_seq2seq(name)
+    with inference.inference():
+        return translation_steps.walkthrough(model, text)
+
+
+@st.cache_data(show_spinner="Translating memos...", max_entries=64)
+def _memos(length: int, seed: int, n: int) -> pd.DataFrame:
+    """n held-out memos of about `length` characters, read by both models (batched greedy decoding)."""
+    pairs = [translation_steps.memo(length, seed * 1000 + i) for i in range(n)]
+    rows = {"memo": [p.source for p in pairs], "correct answer": [p.target for p in pairs]}
+    for name in shipped(PLAIN, ATTENTION):
+        model, _ = models.get_seq2seq(name)
+        preds, _ = seq2seq_training.decode(model, pairs)
+        rows[LABELS[name]] = preds
+    return pd.DataFrame(rows)
+
+
+def _context_bar(values: list[float]) -> alt.Chart:
+    df = pd.DataFrame({"unit": range(len(values)), "value": values})
+    return alt.Chart(df, title=f"The context vector: {len(values)} numbers, whatever the input's length").mark_rect(
+    ).encode(x=alt.X("unit:O", title="unit of the summary vector (forward GRU, then backward GRU)",
+                     axis=alt.Axis(labels=False, ticks=False)),
+             color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1]),
+                             legend=alt.Legend(title="value", orient="bottom")),
+             tooltip=["unit", alt.Tooltip("value:Q", format=".3f")]).properties(height=40)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _context_spec(values: tuple[float, ...]) -> dict:
+    return _context_bar(list(values)).to_dict(validate=False)
+
+
+def _step_view(name: str, walk: translation_steps.Walkthrough, key: str) -> None:
+    if not walk.steps:
+        return
+    t = st.slider("decoder step", 1, len(walk.steps), len(walk.steps), key=key) if len(walk.steps) > 1 else 1
+    step = walk.steps[t - 1]
+    written = "".join(s.char for s in walk.steps[: t - 1] if s.char != "<eos>")
+    st.code(f"{written}[{step.char}]", language=None)
+    st.dataframe(pd.DataFrame([{"candidate": c, "probability": f"{p:.1%}"} for c, p in step.top]),
+                 hide_index=True)
+    if step.looked_at is not None:
+        i, text = step.looked_at, walk.text
+        st.caption(f"Most attention at this step on character {i + 1}: …{text[max(0, i - 12):i]}"
+                   f"【{text[i]}】{text[i + 1:i + 13]}…")
+    else:
+        st.caption("No attention: every step sees the same context vector, plus what it has written so far.")
+
+
+@st.fragment
+def translation_sandbox(key_prefix: str = "m06") -> None:
+    st.subheader("Translation sandbox")
+    names = shipped(PLAIN, ATTENTION)
+    if len(names) < 2:
+        st.warning("The dates checkpoints are not shipped with this copy of the course, so the sandbox is off. "
+                   "`python -m core.train --recipe dates-plain` and `--recipe dates-attention` recreate them.")
+        return
+    st.markdown("A real English-to-French model is hundreds of megabytes and days of training, so the sandbox uses "
+                "a translation task small enough to run here: from dates as people write them (*14 Feb 1987*, "
+                "*3/9/21*, *the 4th of October*) to ISO dates (*1987-02-14*). The models are the same "
+                "encoder-decoder shape as a 2014 translator: a bidirectional GRU encoder and a GRU decoder that "
+                "writes one character at a time. Both were trained for the same 1,000 steps on the same data; "
+                "one has attention (module 7), one does not.")
+    _typed(names, key_prefix)
+    _long_inputs(key_prefix)
+
+
+def _typed(names: list[str], key_prefix: str) -> None:
+    text = st.text_input("Text to translate (a date, or sentences containing dates)", value=DEFAULT_TEXT,
+                         max_chars=2000, key=f"{key_prefix}-tr-text")
+    walks = {n: _walk(n, text) for n in names}
+    for note in walks[PLAIN].notes:
+        st.info(note, icon=":material/info:")
+    if not walks[PLAIN].text:
+        return
+    cols = st.columns(2)
+    for col, name in zip(cols, names, strict=True):
+        col.metric(LABELS[name], walks[name].output or "(nothing)")
+    plain = walks[PLAIN]
+    show_spec(_context_spec(tuple(plain.context)))
+    st.caption(f"The encoder read {len(plain.text)} characters and handed the no-attention decoder these "
+               f"{len(plain.context)} numbers (red negative, blue positive). Every step of the decoder sees only "
+               "this vector and the characters it has already written. Type a longer text: the bar does not grow.")
+    which = st.radio("Watch the decoder of", names, format_func=LABELS.get, horizontal=True,
+                     key=f"{key_prefix}-tr-which")
+    _step_view(which, walks[which], f"{key_prefix}-tr-step-{which}")
+
+
+def _long_inputs(key_prefix: str) -> None:
+    st.markdown("**Make the input long.** Held-out memos (never seen in training) of the length you choose, with "
+                "one to five dates hidden among filler sentences. Both models must list every date in order.")
+    cols = st.columns(2)
+    length = cols[0].slider("memo length (characters)", 30, 330, 150, 10, key=f"{key_prefix}-tr-len")
+    seed = cols[1].number_input("memo set", 0, 999, 0, key=f"{key_prefix}-tr-seed",
+                                help="Change it for another set of memos.")
+    df = _memos(length, int(seed), 10)
+    score = {label: float((df[label] == df["correct answer"]).mean()) for label in df.columns[2:]}
+    cols = st.columns(len(score))
+    for col, (label, share) in zip(cols, score.items(), strict=True):
+        col.metric(f"{label}: exact answers", f"{share:.0%}", help="Out of the 10 memos below, computed now.")
+    st.dataframe(df, hide_index=True, width="stretch")
+    show_spec(_length_spec())
+    n = _manifest()["n_test"]
+    st.caption(f"Measured when the checkpoints were made, on {n:,} fresh held-out inputs per model "
+               f"(`python -m core.evaluate {PLAIN} --json` re-measures). Without attention, accuracy collapses once "
+               "inputs pass about 80 characters: one fixed-size vector cannot carry several dates and their order.")
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _length_spec() -> dict:
+    return length_chart(_manifest()["curves"]).to_dict(validate=False)
+
+
+def length_chart(curves: dict[str, dict[str, float]]) -> alt.Chart:
+    rows = [{"model": LABELS[n], "input length (characters)": b, "exact match": v}
+            for n, c in curves.items() for b, v in c.items()]
+    order = [f"{a}-{b}" for a, b in tasks.LENGTH_BUCKETS]
+    return alt.Chart(pd.DataFrame(rows), title="Exact match by input length (held-out dates and memos)").mark_line(
+        point=True).encode(
+        x=alt.X("input length (characters):N", sort=order),
+        y=alt.Y("exact match:Q", axis=alt.Axis(format="%"), title="exact match (share of inputs)"),
+        color=alt.Color("model:N", legend=alt.Legend(orient="bottom")),
+        tooltip=["model", "input length (characters)", alt.Tooltip("exact match:Q", format=".1%")])
+
+
+@st.cache_data(show_spinner="Timing the three sizes on this server...", ttl=600, max_entries=4)
+def _bench_now(names: tuple[str, ...], nonce: int) -> pd.DataFrame:
+    inference.configure_threads()
+    rows = []
+    for name in names:
+        model, _ = models.get_seq2seq(name)
+        lat = seq2seq_training.measure_latency(model, repeats=7)
+        rows.append({"model": name, "short date (ms, now)": lat["short_ms"], "200-char memo (ms, now)":
+                     lat["memo_200_ms"]})
+    return pd.DataFrame(rows)
+
+
+COSTS = {"memo_200_ms": "latency per 200-character memo (ms)", "short_ms": "latency per short date (ms)",
+         "weights_kb": "weights in memory (KB, float32)", "params": "parameters"}
+QUALITY = {"long_split": "exact match on long memos (100+ characters)",
+           "all_formats": "exact match on single dates (all formats)"}
+
+
+def _size_frame() -> pd.DataFrame:
+    df = pd.DataFrame(_manifest()["sizes"])
+    df["weights_kb"] = (df["weights_fp32_bytes"] / 1024).round(1)
+    return df
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _size_spec(cost: str, quality: str) -> dict:
+    return size_chart(_size_frame(), cost, quality).to_dict(validate=False)
+
+
+def size_chart(df: pd.DataFrame, cost: str, quality: str) -> alt.LayerChart:
+    base = alt.Chart(df, title=f"{QUALITY[quality].capitalize()} against {COSTS[cost]}").encode(
+        x=alt.X(f"{cost}:Q", title=COSTS[cost], scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{quality}:Q", title=QUALITY[quality], axis=alt.Axis(format="%")),
+        tooltip=["name", "hidden", "params", "weights_kb", "short_ms", "memo_200_ms",
+                 alt.Tooltip("all_formats:Q", format=".1%"), alt.Tooltip("long_split:Q", format=".1%")])
+    return (base.mark_line(color="#90a4ae") + base.mark_circle(size=120)
+            + base.mark_text(dy=-12).encode(text="name"))
+
+
+@st.fragment
+def size_explorer(key_prefix: str = "m06") -> None:
+    st.subheader("Model size trade-off explorer")
+    rows = _manifest()["sizes"]
+    if len(rows) < 2:
+        st.warning("The three model sizes are not shipped with this copy of the course, so the explorer is off.")
+        return
+    df = _size_frame()
+    st.markdown("The same date task and the same 1,000 training steps at three sizes of the attention model "
+                "(hidden size 32, 64 and 128). Bigger is more accurate and needs more memory. Time per answer grows "
+                "less than the size does: at batch 1 on a CPU, each decoder step pays fixed overheads that do not "
+                "depend on the hidden size, so the latency column is noisy and far from proportional. Which model "
+                "you would ship depends on which axis hurts you.")
+    cols = st.columns(2)
+    cost = cols[0].selectbox("Cost axis", list(COSTS), format_func=COSTS.get, key=f"{key_prefix}-size-cost")
+    quality = cols[1].selectbox("Quality axis", list(QUALITY), format_func=QUALITY.get,
+                                key=f"{key_prefix}-size-quality")
+    show_spec(_size_spec(cost, quality))
+    table = df[["name", "hidden", "params", "weights_kb", "short_ms", "memo_200_ms", "all_formats", "long_split",
+                "train_cpu_s"]].rename(columns={"short_ms": "short date (ms)", "memo_200_ms": "200-char memo (ms)",
+                                                "weights_kb": "weights (KB)", "all_formats": "single dates",
+                                                "long_split": "long memos", "train_cpu_s": "training (CPU s)"})
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "single dates": st.column_config.NumberColumn(format="percent"),
+        "long memos": st.column_config.NumberColumn(format="percent")})
+    st.caption("Accuracy: fresh held-out inputs, measured when each checkpoint was made. Latency: median of 30 "
+               "batch-1 runs on one CPU thread, measured at the same time, while other jobs shared the machine, so "
+               "small differences are noise. Re-measure here:")
+    state = st.session_state.setdefault(f"{key_prefix}-size-bench", 0)
+    if st.button("Time the three sizes now on this server", key=f"{key_prefix}-size-run",
+                 icon=":material/timer:"):
+        st.session_state[f"{key_prefix}-size-bench"] = state = state + 1
+    if state:
+        st.dataframe(_bench_now(tuple(df["name"]), state), hide_index=True)
+        st.caption("Median of 7 runs each, just now, with whatever else this server is doing.")
+
+
+def pipeline_exercise(ctx: PageContext) -> None:
+    quiz_ui.quiz_card(ctx, "m06_pipelines", heading="Build-the-pipeline exercise")
+
+
+def brainstorm(ctx: PageContext, key_prefix: str = "m06") -> None:
+    st.subheader("Cross-domain brainstorm")
+    st.markdown("Which problem at your work pairs two kinds of data, such as photos and text, audio and text, or "
+                "form fields and free text? Name what the encoder would read and what the decoder would write, "
+                "one piece at a time. Your note is saved with your progress; it also fills the reflection question "
+                "in the quiz below.")
+    try:
+        saved = ctx.store.reflections(ctx.learner.id, BRAINSTORM[0]).get(BRAINSTORM, "")
+    except StoreError as exc:
+        show_store_error(exc)
+        return
+    key = f"{key_prefix}-brainstorm"
+    text = st.text_area("Your idea", value=saved, max_chars=4000, key=key, height=120,
+                        placeholder="Example: damage photos (encoder: a CNN) -> a claim summary (decoder: an RNN "
+                                    "writing word by word).")
+    if st.button("Save my idea", key=f"{key}-save", icon=":material/save:"):
+        if not text.strip():
+            st.warning("Write something first; an empty note is not saved.")
+        else:
+            try:
+                ctx.store.save_reflection(ctx.learner.id, *BRAINSTORM, text)
+            except (StoreError, ValueError) as exc:
+                show_store_error(StoreError(str(exc)))
+            else:
+                st.success("Saved. It will be here when you come back.", icon=":material/check:")
+    elif saved:
+        st.caption("Saved earlier; edit and save again to replace it.")

@@ -1,0 +1,394 @@
+"""Module 8 demos: the long-range stress test (shipped models, live probe), the live speed benchmark, the sequence
+model timeline and the transformer preview (a real tiny trained transformer's attention)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+import torch
+
+from core.course import timeline
+from core.data import tasks
+from core.lessons import speedbench
+from core.models import inference
+from core.training import agreement, checkpoints, stress
+from core.ui import jargon
+from core.ui.shell import PageContext
+
+MODEL_COLORS = alt.Scale(domain=list(stress.MODELS), range=["#e45756", "#4c78a8", "#54a24b", "#b279a2"])
+BENCH_COLORS = alt.Scale(domain=list(speedbench.MODELS), range=["#4c78a8", "#f58518"])
+
+
+# ---------------------------------------------------------------- stress test
+def _entry(name: str) -> dict | None:
+    try:
+        return checkpoints.entry(name)
+    except checkpoints.CheckpointError:
+        return None
+
+
+@st.cache_resource(show_spinner="Loading the stress-test models...")
+def stress_models() -> tuple[dict, dict]:
+    inference.configure_threads()
+    models, entry = stress.load()
+    for m in models.values():
+        inference.prepare(m, torch.device("cpu"))
+    return models, entry
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _probe(distance: int, attractors: float, seed: int, sha: str) -> dict:
+    models, _ = stress_models()
+    with inference.inference():
+        return stress.probe(models, distance, attractors, n=80, seed=seed)  # ~0.2 s CPU at distance 100
+
+
+def _fixed_chart(fixed: dict, steps: int) -> alt.Chart:
+    df = pd.DataFrame(stress.fixed_rows(fixed))
+    mean = df.groupby(["model", "distance"], as_index=False)["accuracy"].mean()
+    x = alt.X("distance:Q", title="distance from cue to question (tokens, log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("accuracy:Q", title="accuracy on fresh sequences (share correct)", scale=alt.Scale(domain=[0, 1]))
+    color = alt.Color("model:N", scale=MODEL_COLORS, title="model")
+    lines = alt.Chart(mean).mark_line().encode(x=x, y=y, color=color)
+    dots = alt.Chart(df).mark_circle(size=60, opacity=0.7).encode(
+        x=x, y=y, color=color, tooltip=["model", "distance", "seed", alt.Tooltip("accuracy:Q", format=".3f")])
+    chance = alt.Chart(pd.DataFrame({"y": [1 / len(tasks.CUES)]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
+        y="y:Q")
+    return (lines + dots + chance).properties(title=f"Trained at one distance only, {steps} steps each", height=320)
+
+
+def _mixed_chart(mixed: dict) -> alt.Chart:
+    df = pd.DataFrame([{"model": m, "distance": int(d), "accuracy": a} for m, per in mixed.items()
+                       for d, a in per.items()])
+    return alt.Chart(df, title="Trained on distances 1-100 mixed, tested out to 1,000").mark_line(point=True).encode(
+        x=alt.X("distance:Q", title="distance from cue to question (tokens, log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("accuracy:Q", title="accuracy on fresh sequences (share correct)", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("model:N", scale=MODEL_COLORS, title="model"),
+        strokeDash=alt.StrokeDash("model:N", legend=None),
+        tooltip=["model", "distance", alt.Tooltip("accuracy:Q", format=".3f")]).properties(height=260)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _stress_specs(sha: str) -> tuple[dict, dict]:
+    """Vega-Lite specs of the two stored-result charts (built once per checkpoint: rebuilding costs ~80 ms each)."""
+    m, cfg = _entry(stress.RECIPE)["metrics"], _entry(stress.RECIPE)["config"]
+    return (_fixed_chart(m["fixed_distance_accuracy"], cfg["fixed_steps"]).to_dict(),
+            _mixed_chart(m["accuracy_vs_distance"]).to_dict())
+
+
+@st.fragment
+def stress_test() -> None:
+    st.subheader("Long-range dependency stress test",
+                 help=jargon.tip("Vanishing gradient", "LSTM", "Attention mechanism"))
+    entry = _entry(stress.RECIPE)
+    if entry is None:
+        st.warning("The stress-test checkpoint is not installed, so this demo cannot run. "
+                   "`python -m core.train --recipe longrange-stress` produces it.")
+        return
+    cfg, m = entry["config"], entry["metrics"]
+    st.markdown(
+        "The task mirrors subject-verb agreement across a long clause. A sequence starts with a cue letter "
+        "(A, B, C or D, the 'subject'), then `distance` filler letters, some of which are other cue letters "
+        "(distracting 'attractor nouns'), then a `?`. The model must name the **first** cue. Four models of "
+        f"the same hidden size ({cfg['hidden']}) get exactly the same data stream, optimiser and number of steps: "
+        "a vanilla RNN, an LSTM, a GRU, and a GRU whose last state can also attend to all earlier states.")
+    fixed_spec, mixed_spec = _stress_specs(entry["sha256"])
+    st.vega_lite_chart(fixed_spec, width="stretch")
+    st.caption(f"Each dot is one trained model (one seed), scored on {m['eval']}; lines join the mean of the "
+               "seeds; the dashed line is chance (one in four).")
+    fixed = m["fixed_distance_accuracy"]
+    seeds = {name: {d: len(stress.seed_values(a)) for d, a in per.items()} for name, per in fixed.items()}
+    learned = stress.learned_share(fixed)
+    grid = pd.DataFrame({name: {int(d): f"{round(share * seeds[name][d])}/{seeds[name][d]}" for d, share in per.items()}
+                         for name, per in learned.items()}).T
+    st.markdown("**Seeds that learned the dependency (at least 90 % accuracy), by training distance:**")
+    st.dataframe(grid[sorted(grid.columns)], width="content")
+    st.markdown(
+        "Where a model's dots sit on the dashed line (25 %), it never found the dependency: it guesses. The "
+        "training signal has to travel back through every step of the gap and fades on the way, sooner for the "
+        "vanilla RNN, later for the gated cells. Attention gives the answer a direct path to the cue, whatever "
+        "the gap. With more steps or luckier seeds the cutoffs move, but their order is the point.")
+    with st.expander("Second experiment: what if short examples are mixed in?", icon=":material/science:"):
+        st.vega_lite_chart(mixed_spec, width="stretch")
+        st.markdown(
+            "Here each model was trained for "
+            f"{cfg['steps']} steps on distances drawn between 1 and {cfg['max_distance']}, so it also saw easy, "
+            "short cases. Every model then holds the cue far beyond anything it was trained on. The lesson: "
+            "keeping information for hundreds of steps is not the hard part. **Discovering** that a distant "
+            "token matters, from errors that must flow back across the whole gap, is. Real data rarely offers a "
+            "gentle curriculum of short cases for every long-range rule, which is why long dependencies stay hard.")
+    st.markdown("**Try it live.** Fresh sequences, generated now; the models are the shipped ones.")
+    distances = sorted({int(d) for per in m["fixed_distance_accuracy"].values() for d in per})
+    c1, c2, c3 = st.columns(3)
+    distance = c1.select_slider("distance (tokens between cue and question)", distances,
+                                value=20 if 20 in distances else distances[0], key="m08-stress-distance")
+    attractors = c2.slider("share of distractors that are other cue letters", 0.0, 0.5, 0.1, 0.05,
+                           key="m08-stress-attractors", help="The models were trained with 10 %.")
+    seed = c3.number_input("sequence seed", 0, 10_000, 0, key="m08-stress-seed")
+    try:
+        result = _probe(int(distance), float(attractors), int(seed), entry["sha256"])
+    except (checkpoints.CheckpointError, ValueError) as exc:
+        st.error(f"The live check could not run: {exc}")
+        return
+    shown = result["example"] if len(result["example"]) <= 120 else result["example"][:60] + " … " + \
+        result["example"][-40:]
+    st.code(shown, language=None)
+    st.caption(f"Correct answer for this example: **{result['answer']}**. Accuracy below is on {result['n']} fresh "
+               "sequences with these settings.")
+    table = pd.DataFrame(result["rows"])
+    st.dataframe(table, hide_index=True, column_config={
+        "accuracy": st.column_config.ProgressColumn("accuracy", format="%.2f", min_value=0.0, max_value=1.0),
+        "confidence": st.column_config.NumberColumn("confidence", format="%.2f")})
+    st.caption(f"Checkpoint produced {entry.get('produced_at', '?')} by `{entry['recipe']['command']}` "
+               f"({entry['recipe']['script']}); the tables above are its stored evaluation ({m['eval']}).")
+
+
+# ---------------------------------------------------------------- speed benchmark
+@st.cache_resource
+def _bench_results() -> dict:
+    """device label -> latest benchmark result on it (shared by sessions: it describes the machine, not a learner)."""
+    return {}
+
+
+def _bench_charts(result: speedbench.BenchResult) -> alt.Chart:
+    df = pd.DataFrame(result.rows)
+    return alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("length:Q", title="sequence length (tokens, log scale)", scale=alt.Scale(type="log", base=2)),
+        y=alt.Y("ms_per_sequence:Q", title="time per sequence (ms, log scale)", scale=alt.Scale(type="log")),
+        color=alt.Color("model:N", scale=BENCH_COLORS, title="model"),
+        tooltip=["model", "mode", "length", alt.Tooltip("ms_per_sequence:Q", format=".3f", title="ms / sequence"),
+                 "sequential_steps"],
+    ).properties(width=300, height=260).facet(column=alt.Column("mode:N", title=None)).properties(
+        title=f"Measured on {result.device}: median of {result.config['repeats']} runs")
+
+
+def _bench_summary(result: speedbench.BenchResult) -> str:
+    rows = result.rows
+    lines = []
+    for mode in speedbench.MODES:
+        g = {m: speedbench.growth(rows, m, mode) for m in speedbench.MODELS}
+        longest = max(r["length"] for r in rows)
+        t = {r["model"]: r["ms_per_sequence"] for r in rows if r["mode"] == mode and r["length"] == longest}
+        faster = min(t, key=t.get)
+        lines.append(f"- **{mode}:** from the shortest to the longest length, the LSTM's time grew {g['LSTM']:.1f}×, "
+                     f"the transformer's {g['Transformer encoder']:.1f}×. At length {longest} the {faster} was faster "
+                     f"({t['LSTM']:.2f} vs {t['Transformer encoder']:.2f} ms per sequence, LSTM vs transformer).")
+    return "\n".join(lines)
+
+
+@st.fragment
+def speed_benchmark() -> None:
+    st.subheader("RNN vs transformer speed comparison", help=jargon.tip("Transformer"))
+    device = inference.choose_device()
+    label = speedbench.device_label(device)
+    st.markdown(
+        "An LSTM and a transformer encoder of the same width process the same random batch. We time a forward "
+        "pass (inference) and a forward plus backward pass (the bulk of a training step). The LSTM must run its "
+        "positions one after another; the encoder handles all positions of a layer in a few large matrix "
+        "products, but part of its work grows with the square of the length (every position compares itself "
+        "with every other). Which effect wins depends on the hardware, so the page measures it on **this** machine.")
+    st.markdown(f"**Device this page runs on:** `{label}`")
+    c1, c2, c3 = st.columns(3)
+    longest = c1.select_slider("longest length", [32, 64, 128, 256, 512, 1024], value=512, key="m08-bench-longest",
+                               help="Lengths double from 16 up to this. 1024 takes noticeably longer on a CPU.")
+    width = c2.select_slider("width (hidden size = model size)", [32, 64, 128], value=64, key="m08-bench-width")
+    layers = c3.select_slider("layers", [1, 2], value=1, key="m08-bench-layers")
+    lengths = tuple(n for n in (16, 32, 64, 128, 256, 512, 1024) if n <= longest)
+    cfg = speedbench.BenchConfig(lengths=lengths, width=int(width), layers=int(layers))
+    store = _bench_results()
+    if st.button("Run the benchmark", key="m08-bench-run", icon=":material/speed:", type="primary"):
+        bar = st.progress(0.0, text="Starting...")
+        inference.configure_threads()
+        try:
+            result = speedbench.run(cfg, device, on_step=lambda f, what: bar.progress(f, text=f"Timed {what}"))
+        except (RuntimeError, ValueError) as exc:  # e.g. out of memory on a small GPU
+            bar.empty()
+            st.error(f"The benchmark could not finish on this device: {exc}")
+            return
+        bar.empty()
+        store[label] = (result, dt.datetime.now(dt.UTC))
+    if label not in store:
+        st.info("Press **Run the benchmark** to measure (a few seconds on a laptop CPU). The latest result on this "
+                "device is kept for everyone using this server.", icon=":material/timer:")
+        return
+    result, when = store[label]
+    st.altair_chart(_bench_charts(result), width="stretch")
+    st.markdown(_bench_summary(result))
+    st.markdown("**Operations that must wait for the previous one** (the LSTM: one per position and layer; the "
+                "encoder: one per layer, however long the sequence):")
+    seq = pd.DataFrame([{"length": r["length"], "model": r["model"], "steps that must wait for the previous one":
+                         r["sequential_steps"]} for r in result.rows if r["mode"] == "forward"])
+    st.dataframe(seq.pivot(index="length", columns="model", values="steps that must wait for the previous one"),
+                 width="content")
+    if result.gpu:
+        st.markdown("**GPU:** peak memory per model (MiB, by length): " + str(result.gpu.get("peak_memory_mib")) +
+                    ". " + result.gpu.get("utilization_note", "The `gpu_busy_percent` column below is NVIDIA's "
+                                          "utilisation reading: the share of time any kernel was running, not how "
+                                          "many of the GPU's cores were busy."))
+    elif device.type == "cpu":
+        busy = speedbench.busy_factor(result.rows)
+        if busy > 1.5 and "(1 torch thread)" in result.device:  # other threads escape thread_time
+            st.warning(f"This server was busy during the run: wall-clock times were {busy:.1f}× the CPU time the "
+                       "benchmark itself used, so the timings above are inflated and noisy. Run it again when it is "
+                       "quieter, or compare the `cpu_ms_per_sequence` column below.", icon=":material/hourglass:")
+        st.caption("No GPU here. With a single CPU thread there is little parallel hardware for the transformer to "
+                   "exploit, so its extra arithmetic (quadratic in length) shows directly; on a GPU the thousands of "
+                   "cores absorb that work, and the LSTM's one-step-at-a-time loop becomes the bottleneck.")
+    with st.expander("All measurements"):
+        st.dataframe(pd.DataFrame(result.rows), hide_index=True)
+    st.caption(f"Measured {when:%Y-%m-%d %H:%M} UTC on `{result.device}` in {result.seconds:.1f} s; batch "
+               f"{result.config['batch']}, {result.config['repeats']} timed runs after a warm-up, median reported; "
+               f"parameters: {result.params}. Code: core/lessons/speedbench.py. Timings vary with load on a shared server.")
+
+
+# ---------------------------------------------------------------- timeline
+IN_COURSE = {"elman": "m02", "vanishing": "m03", "lstm": "m03", "seq2seq": "m07", "attention": "m07",
+             "charrnn": "m04", "transformer": "m08", "pretrain": "m04", "chatgpt": "m04", "ssm": "m08"}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _timeline_spec(chosen: str) -> dict:
+    df = pd.DataFrame([{"year": m.year, "title": m.title, "era": m.era, "chosen": m.id == chosen}
+                       for m in timeline.load()])
+    chart = alt.Chart(df, title="From recurrence to attention (pick a milestone above)").mark_circle().encode(
+        x=alt.X("year:Q", title="year", scale=alt.Scale(domain=[1988, 2025]), axis=alt.Axis(format="d")),
+        y=alt.Y("era:N", title="family"), color=alt.Color("era:N", legend=None),
+        size=alt.condition("datum.chosen", alt.value(420), alt.value(90)), tooltip=["year", "title"])
+    return chart.properties(height=170).to_dict()
+
+
+@st.fragment
+def sequence_timeline(ctx: PageContext) -> None:
+    st.subheader("Sequence model timeline")
+    items = timeline.load()
+    ids = [m.id for m in items]
+    chosen = st.radio("Milestone", ids, index=ids.index("transformer"), key="m08-milestone", horizontal=True,
+                      format_func=lambda i: next(f"{m.year} · {m.title.split(':')[0]}" for m in items if m.id == i))
+    st.vega_lite_chart(_timeline_spec(chosen), width="stretch")
+    m = next(m for m in items if m.id == chosen)
+    st.markdown(f"**{m.year} · {m.title}.** {m.what} {m.why}")
+    st.caption(f"Key work: {m.source}")
+    page = ctx.course.pages.get(IN_COURSE.get(m.id, ""))
+    if page is not None and page.id != ctx.page.id:
+        st.page_link(page.file, label=f"See it in this course: {page.heading}", icon=":material/school:")
+
+
+# ---------------------------------------------------------------- transformer preview
+@st.cache_resource(show_spinner="Loading the tiny transformer...")
+def agreement_model() -> tuple[torch.nn.Module, dict]:
+    inference.configure_threads()
+    model, entry = agreement.load()
+    return inference.prepare(model, torch.device("cpu")), entry
+
+
+@st.cache_resource
+def _untrained(cfg: tuple) -> torch.nn.Module:
+    model = agreement.untrained(agreement.TinyTransformerConfig(**dict(cfg)))
+    return inference.prepare(model, torch.device("cpu"))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _preview(words: tuple[str, ...], which: str, sha: str) -> tuple[list[float], list, dict]:
+    """(probabilities, attention maps, heatmap spec) for one sentence and weight choice."""
+    trained, _ = agreement_model()
+    model = trained if which == "trained" else _untrained(tuple(sorted(trained.cfg.to_dict().items())))
+    probs, maps = agreement.predict(model, words)
+    return probs, maps, _heatmap(words, maps).to_dict()
+
+
+def examples() -> list[agreement.Sentence]:
+    """Fixed example sentences where the nearest noun has the other number (the instructive case)."""
+    rng, out = random.Random("m08-examples"), []
+    while len(out) < 6:
+        s = agreement.make_sentence(rng, 1 + len(out) % 3)
+        if s.nearest_noun_disagrees:
+            out.append(s)
+    return out
+
+
+def _heatmap(words: tuple[str, ...], maps: list) -> alt.Chart:
+    labels = [f"{i:02d} {w}" for i, w in enumerate(words)]
+    rows = [{"layer": f"layer {li + 1}", "head": f"head {hi + 1}", "query (looking)": labels[q],
+             "key (looked at)": labels[k], "weight": w}
+            for li, layer in enumerate(maps) for hi, head in enumerate(layer) for q, row in enumerate(head)
+            for k, w in enumerate(row)]
+    return alt.Chart(pd.DataFrame(rows)).mark_rect().encode(
+        x=alt.X("key (looked at):N", sort=labels, title="position looked at"),
+        y=alt.Y("query (looking):N", sort=labels, title="position looking"),
+        color=alt.Color("weight:Q", title="attention weight (0-1)", scale=alt.Scale(domain=[0, 1],
+                                                                                  scheme="blues")),
+        tooltip=["layer", "head", "query (looking)", "key (looked at)", alt.Tooltip("weight:Q", format=".3f")],
+    ).properties(width=260, height=260).facet(row=alt.Row("layer:N", title=None),
+                                              column=alt.Column("head:N", title=None)).properties(
+        title="Self-attention weights per layer and head (each row sums to 1)")
+
+
+@st.fragment
+def transformer_preview() -> None:
+    st.subheader("Transformer preview: self-attention on a sentence", help=jargon.tip("Self-attention", "Positional encoding"))
+    entry = _entry(agreement.RECIPE)
+    if entry is None:
+        st.warning("The tiny transformer checkpoint is not installed. `python -m core.train --recipe "
+                   "agreement-transformer` produces it in about a minute of CPU time.")
+        return
+    try:
+        _, entry = agreement_model()
+    except checkpoints.CheckpointError as exc:
+        st.error(f"The tiny transformer could not be loaded: {exc}")
+        return
+    met = entry["metrics"]
+    st.markdown(
+        f"A two-layer transformer encoder with {entry['params']:,} parameters, trained for "
+        f"{entry['training']['cpu_s']:.0f} CPU-seconds on generated sentences, decides whether the verb at the end "
+        "should be singular (*is*) or plural (*are*). The subject can be several phrases away, with other nouns "
+        "of the opposite number in between, like the stress test above but in words. There is no recurrence: "
+        "every position looks at every other position in one step, with learned weights.")
+    ex = examples()
+    c1, c2 = st.columns([3, 1])
+    options = [" ".join(s.words[:-1]) for s in ex] + ["(type your own)"]
+    pick = c1.selectbox("Sentence", options, key="m08-tf-sentence")
+    which = c2.radio("Weights", ["trained", "untrained"], key="m08-tf-weights",
+                     help="Untrained: the same architecture at its random initialisation.")
+    sentence = ex[options.index(pick)] if pick in options[:-1] else None
+    if sentence is None:
+        text = st.text_input("Your sentence (the verb slot is added at the end)", "the keys near the old cabinet",
+                             key="m08-tf-text", max_chars=300,
+                             help="Words the model knows: " + ", ".join(w for w in agreement.WORDS if "<" not in w))
+        try:
+            words = agreement.parse(text)
+        except ValueError as exc:
+            st.warning(str(exc))
+            return
+    else:
+        words = sentence.words
+    probs, maps, heat_spec = _preview(tuple(words), which, entry["sha256"])
+    verdict = agreement.LABELS[int(probs[1] > probs[0])]
+    line = f"**Prediction:** {verdict} with probability {max(probs):.2f}."
+    if sentence is not None:
+        line += (f" Correct: **{agreement.LABELS[sentence.label]}** (subject: *{sentence.words[sentence.subject]}*, "
+                 f"position {sentence.subject}).")
+        shares = [layer[h][-1][sentence.subject] for layer in maps for h in range(len(layer))]
+        line += f" The verb slot's attention on the subject, per head: {', '.join(f'{s:.2f}' for s in shares)}."
+    st.markdown(line)
+    st.vega_lite_chart(heat_spec, width="content")
+    by_mod = ", ".join(f"{k} phrases {v:.1%}" for k, v in met["accuracy_by_modifiers"].items())
+    on_subject = "; ".join(f"layer {li} " + ", ".join(f"head {hi} {v:.2f}" for hi, v in enumerate(row, 1))
+                           for li, row in enumerate(met["attention_on_subject"], 1))
+    st.caption("Read the bottom row of each map: it is where the verb slot looks. On the shipped evaluation "
+               f"({met['eval']}) the trained model scored {met['hard_case_accuracy']:.1%} on the {met['hard_cases']:,} "
+               "sentences whose nearest noun has the wrong number; accuracy by number of phrases between subject "
+               f"and verb: {by_mod} (trained on 0-3). Mean attention of the verb slot on the "
+               f"subject: {on_subject}. Recipe: `{entry['recipe']['command']}`.")
+    st.markdown(
+        "| What you learned with RNNs | How a transformer does it |\n|---|---|\n"
+        "| A hidden state carries the past forward, one step at a time | Every position reads every other position "
+        "directly through attention |\n"
+        "| Order is built in by the loop | Order must be added: position embeddings |\n"
+        "| Attention (Module 7) lets a decoder look back at encoder states | Self-attention: the whole model is "
+        "made of such look-ups, stacked in layers |\n"
+        "| Training runs step after step | All positions of a layer are computed at once |\n"
+        "| Memory per step is fixed | The attention table grows with the square of the length |")

@@ -1,0 +1,92 @@
+"""Demos on shipped char models shared by Modules 2-3: checkpoint lookup, hidden-state heatmap, cached traces.
+
+Colour code used on the equations and charts of Modules 2-3 lives here too, so pages and charts agree.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.lessons import analysis
+from core.training import checkpoints
+from core.ui import models
+
+INPUT = "#1f77b4"  # x_t, W_xh
+MEMORY = "#ff7f0e"  # h_{t-1}, W_hh
+STATE = "#2ca02c"  # h_t
+BIAS = "#7f7f7f"  # b_h
+RNN_COLOR, LSTM_COLOR = "#d62728", "#9467bd"
+CHAR_MODELS = {"rnn": "shakespeare-rnn", "lstm": "shakespeare-lstm"}
+
+
+def available(kind: str) -> str | None:
+    """The shipped checkpoint name for `kind` if it exists now, else None."""
+    name = CHAR_MODELS[kind]
+    try:
+        return name if name in checkpoints.names() else None
+    except checkpoints.CheckpointError:
+        return None
+
+
+def missing(kind: str) -> None:
+    st.info(f"The trained {kind.upper()} checkpoint ({CHAR_MODELS[kind]}) is not available yet, so this part "
+            "shows nothing rather than made-up numbers. It appears here as soon as the model is shipped.",
+            icon=":material/hourglass_empty:")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def trace(name: str, text: str, layer: int) -> analysis.HiddenTrace | None:
+    """Activations of one layer on `text`; `name` is a shipped checkpoint or a learner's models.own_key()."""
+    model, vocab = models.load_char_model(name)
+    ids = vocab.encode(text, unknown="skip")
+    if not ids:
+        return None
+    return analysis.hidden_trace(model, ids, [vocab.chars[i] for i in ids], layer)
+
+
+def heatmap(values: list[list[float]], chars: list[str], units: int, title: str, color_title: str) -> alt.Chart:
+    """Units (rows) x characters (columns) heatmap of the `units` most active units, scale -1..1."""
+    import numpy as np
+
+    a = np.asarray(values)  # (T, H)
+    top = np.argsort(-a.std(0))[:units]
+    shown = [{" ": "␣", "\n": "⏎"}.get(ch, ch) for ch in chars]
+    labels = [f"{t + 1} {ch}" for t, ch in enumerate(shown)]
+    rows = [{"label": labels[t], "char": shown[t], "unit": f"unit {u}", "value": float(a[t, u])}
+            for t in range(a.shape[0]) for u in top]
+    df = pd.DataFrame(rows)
+    return (
+        alt.Chart(df, title=title)
+        .mark_rect()
+        .encode(
+            x=alt.X("label:N", title="your text, one character per column", sort=labels,
+                    axis=alt.Axis(labelAngle=0, labelExpr="split(datum.value, ' ')[1]", labelOverlap=False)),
+            y=alt.Y("unit:N", title=f"hidden unit ({units} most active)", sort=[f"unit {u}" for u in top]),
+            color=alt.Color("value:Q", title=color_title,
+                            scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
+            tooltip=["char", "unit", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(height=alt.Step(12))
+    )
+
+
+@st.cache_resource(show_spinner="Loading model...")
+def get_debug_model(name: str):
+    """(model, entry) of one of the 'debug the LSTM' pair (checkpoints/debug), read-only like get_model."""
+    from core.models import inference
+    from core.training import debug_lstm
+
+    inference.configure_threads()
+    model, entry = checkpoints.load(name, directory=debug_lstm.DEBUG_DIR)
+    return inference.prepare(model), entry
+
+
+def debug_available() -> bool:
+    from core.training import debug_lstm
+
+    try:
+        return set(debug_lstm.PAIR) <= set(checkpoints.names(debug_lstm.DEBUG_DIR))
+    except checkpoints.CheckpointError:
+        return False
