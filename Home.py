@@ -1,88 +1,25 @@
 """Home: pick or resume a learning path, see your progress, follow the next step."""
 
-import pandas as pd
 import streamlit as st
 
-from core.cohort import identity
-from core.cohort.store import StoreError
-from core.course import progress
-from core.ui import charts, shell
+from core.ui import lesson, shell
+from core.ui.lessons import home
 
 ctx = shell.course_page("home")
-course = ctx.course
 
+st.title(ctx.course.title)
+home.welcome(ctx)
+lesson.save_errors()
 
-def choose_path(key: str) -> None:
-    try:
-        ctx.store.set_path(ctx.learner.id, key)
-    except StoreError as exc:
-        st.session_state["_save_error"] = str(exc)
-
-
-def hours(minutes: int) -> str:
-    return f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def path_cards(current: str | None) -> None:
-    for column, path in zip(st.columns(len(course.paths)), course.paths.values(), strict=True):
-        with column, st.container(border=True):
-            st.markdown(f"#### {path.key} · {path.name}")
-            st.caption(path.audience)
-            st.markdown(path.goal)
-            steps = [course.pages[s] for s in path.steps]
-            st.markdown("\n".join(f"- {p.label}" for p in steps))
-            st.markdown(f"**About {hours(course.path_minutes(path.key))}**")
-            if path.key == current:
-                st.button("Your current path", key=f"path-{path.key}", disabled=True, width="stretch")
-            else:
-                st.button(f"Follow path {path.key}", key=f"path-{path.key}", type="primary", width="stretch",
-                          on_click=choose_path, args=(path.key,))
-
-
-st.title(course.title)
-st.markdown(f"Welcome, **{identity.escape_markdown(ctx.learner.display_name)}**. {course.subtitle}")
-error = st.session_state.pop("_save_error", None)
-if error:
-    shell.show_store_error(StoreError(error))
-
-path = ctx.path
-if path is None:
+if ctx.path is None:
     st.subheader("Choose your learning path")
-    st.markdown("Four routes through the same material. You can switch at any time; finished sections carry over.")
-    path_cards(None)
+    lesson.text("home", "choose-path")
+    home.path_cards(ctx, None)
 else:
-    share = progress.path_share(course, ctx.done, path.key)
-    st.subheader(f"Your path: {path.key} · {path.name}")
-    st.markdown(path.goal)
-    total = course.path_minutes(path.key)
-    st.progress(share, text=f"{share:.0%} done · about {hours(round(total * (1 - share)))} to go "
-                            f"of {hours(total)}")
-    nxt = progress.next_step(course, ctx.done, path.key)
-    if nxt:
-        target = course.pages[nxt]
-        st.page_link(target.file, label=f"Next step: {target.label}", icon=":material/arrow_forward:")
-        note = path.notes.get(nxt)
-        if note:
-            st.caption(note)
-    else:
-        st.success("You have finished every step of this path. Well done! Try another path, or the capstone.")
-    with st.expander("Change learning path"):
-        path_cards(path.key)
+    home.current_path(ctx)
 
 st.subheader("Your progress")
-rows = progress.overview(course, ctx.done, ctx.learner.path)
-left, right = st.columns([3, 2])
-with left:
-    st.altair_chart(charts.module_progress(rows), width="stretch")
-with right:
-    st.altair_chart(charts.path_progress(progress.all_paths(course, ctx.done)), width="stretch")
-    scores = ctx.store.best_quiz_scores(ctx.learner.id)
-    if scores:
-        st.dataframe(pd.DataFrame({"quiz": list(scores), "best score": list(scores.values())}),
-                     column_config={"best score": st.column_config.ProgressColumn(format="percent")},
-                     hide_index=True)
-    else:
-        st.caption("Quiz scores will appear here once you take a module quiz.")
+home.progress_overview(ctx)
 
 with st.expander("What you will be able to do"):
-    st.markdown("\n".join(f"{i}. {o}" for i, o in enumerate(course.objectives, 1)))
+    home.objectives(ctx)

@@ -117,3 +117,22 @@ def get(name: str, env: Mapping[str, str] | None = None) -> Any:
 
 def is_set(name: str, env: Mapping[str, str] | None = None) -> bool:
     return bool((os.environ if env is None else env).get(name, "").strip())
+
+
+def markdown_table() -> str:
+    """README's configuration table, generated from SETTINGS (`python -m core.settings`)."""
+    rows = ["| setting | default | what it does |", "| --- | --- | --- |"]
+    for s in SETTINGS.values():
+        default = s.default_value()
+        if s.name in {"RNN_COURSE_SANDBOXES", "RNN_COURSE_TRAIN_JOBS"}:
+            default = "from the CPU quota"
+        elif isinstance(default, Path):
+            default = str(default).replace(str(REPO_ROOT), ".").replace(str(REPO_ROOT.parent), "..")
+            default = default.replace(str(Path.home()), "~")
+        shown = "(empty)" if default in ("", None) else f"`{default}`"
+        rows.append(f"| `{s.name}` | {shown} | {s.doc} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -1,117 +1,20 @@
-"""Appendix E: interview preparation. Common questions with model answers, and capstone talking points."""
-
-import random
-from datetime import UTC, datetime
+"""Appendix E: interview preparation. Common questions with model answers, a mock interview, and capstone
+talking points."""
 
 import streamlit as st
-from fsrs import Rating
 
-from core.assessment import flashcards
-from core.assessment.quiz import QuizError
-from core.cohort import identity
-from core.cohort.store import StoreError
-from core.ui import lesson, shell
+from core.ui import interview, lesson, shell
 
 ctx = shell.course_page("interview")
 lesson.page_header(ctx)
 
 st.subheader("Common questions, with model answers")
-st.markdown("Say your answer out loud first (or write it down), then open the model answer and compare. Aim for "
-            "the idea in one sentence, then the detail, then an example.")
-try:
-    cards = [c for c in flashcards.load_cards() if c.source == "interview"]
-except QuizError as exc:
-    st.error(f"**The interview questions could not be loaded.** Please tell the course team: {exc}")
-    cards = []
-for number, card in enumerate(cards, 1):
-    with st.expander(f"Q{number}. {card.front.removeprefix('Interview: ').removeprefix('Interview follow-up: ')}"):
-        st.markdown(card.back)
-        st.caption(f"{card.level} · {card.kind}")
-if cards and st.button(f"Add these {len(cards)} questions to my flashcard deck", icon=":material/library_add:",
-                       key="interview-add"):
-    try:
-        added = sum(flashcards.add_to_deck(ctx.store, ctx.learner.id, c, "interview") for c in cards)
-    except StoreError as exc:
-        shell.show_store_error(exc)
-    else:
-        st.success(f"{added} added ({len(cards) - added} were already there). Review them under Practice → "
-                   "Flashcards.")
-
-
-
-@st.fragment
-def mock_interview() -> None:
-    """Random question -> your answer -> model answer -> self-rating, which schedules the card with FSRS."""
-    st.subheader("Mock interview")
-    st.markdown("One question at a time: answer it as you would in the room, then compare with the model answer "
-                "and rate yourself. Your rating schedules the question in your flashcard deck (FSRS), so the ones "
-                "you struggle with come back sooner.")
-    ss = st.session_state
-    if ss.get("mock-last"):
-        st.success(ss["mock-last"], icon=":material/event_repeat:")
-    if "mock-q" not in ss or ss["mock-q"] not in {c.id for c in cards}:
-        ss["mock-q"] = random.choice(cards).id
-        ss.pop("mock-revealed", None)
-    card = next(c for c in cards if c.id == ss["mock-q"])
-    st.markdown(f"**{card.front.removeprefix('Interview: ').removeprefix('Interview follow-up: ')}**")
-    answer = st.text_area("Your answer", key=f"mock-answer-{card.id}", height=120, max_chars=4000)
-    if not ss.get("mock-revealed"):
-        if st.button("Show the model answer", key="mock-reveal", disabled=not answer.strip()):
-            ss["mock-revealed"] = True
-            st.rerun()
-        if not answer.strip():
-            st.caption("Write (or say, then type a few words) your answer first.")
-        return
-    st.markdown("**Model answer**")
-    st.markdown(card.back)
-    st.markdown("**How did you do?**")
-    columns = st.columns(4)
-    for column, (label, rating) in zip(columns, [("Again", Rating.Again), ("Hard", Rating.Hard),
-                                                 ("Good", Rating.Good), ("Easy", Rating.Easy)], strict=True):
-        if column.button(label, key=f"mock-rate-{label}", width="stretch"):
-            try:
-                flashcards.add_to_deck(ctx.store, ctx.learner.id, card, "interview:mock")
-                due = flashcards.rate(ctx.store, ctx.learner.id, card.id, rating)
-            except StoreError as exc:
-                shell.show_store_error(exc)
-                return
-            ss["mock-last"] = (f"Saved your rating ({label}): that question comes back "
-                               f"{flashcards.humanize_until(due, datetime.now(UTC))}.")
-            ss["mock-q"] = random.choice([c for c in cards if c.id != card.id] or cards).id
-            ss.pop("mock-revealed", None)
-            st.rerun()
-
-
+lesson.text("interview", "questions")
+cards = interview.questions(ctx)
 if cards:
-    mock_interview()
+    interview.mock_interview(ctx, cards)
 
 st.subheader("Talking about your capstone")
-st.markdown("Fill in the five parts; the pitch below updates as you type. Keep it under two minutes when spoken.")
-with st.container(border=True):
-    problem = st.text_input("1. The problem: what text did you model, and why?", key="pitch-problem",
-                            placeholder="e.g. release notes from our product, to draft new ones in house style")
-    approach = st.text_input("2. The approach: cell, layers, hidden size, data size", key="pitch-approach",
-                             placeholder="e.g. a 2-layer LSTM with 256 units on 1.2 MB of text")
-    challenge = st.text_input("3. The main difficulty and what you did about it", key="pitch-challenge",
-                              placeholder="e.g. it overfitted after 10 minutes, so I added dropout and stopped early")
-    perplexity = st.number_input("4. Validation perplexity", min_value=1.0, max_value=1000.0, value=None,
-                                 step=0.1, key="pitch-ppl", placeholder="e.g. 4.6")
-    learned = st.text_input("5. What you learned", key="pitch-learned",
-                            placeholder="e.g. the model got layout right long before it got words right")
-parts = [
-    f"I built a character-level language model for {problem}." if problem else "",
-    f"I used {approach}." if approach else "",
-    f"The main challenge: {challenge}." if challenge else "",
-    (f"It reached a validation perplexity of {perplexity:.2f}: on average it hesitates as if choosing among about "
-     f"{perplexity:.1f} equally likely characters.") if perplexity else "",
-    f"What I learned: {learned}." if learned else "",
-]
-pitch = " ".join(p.replace("..", ".") for p in parts if p)
-if pitch:
-    st.markdown("**Your pitch**")
-    st.markdown(f"> {identity.escape_markdown(pitch)}")
-    st.download_button("Download as text", pitch + "\n", file_name="capstone-pitch.txt", mime="text/plain",
-                       on_click="ignore", icon=":material/download:")
-else:
-    st.caption("Your pitch appears here as you fill in the fields.")
+lesson.text("interview", "pitch")
+interview.capstone_pitch()
 lesson.next_step(ctx)

@@ -2,25 +2,18 @@
 
 import streamlit as st
 
-from core.assessment import flashcards
-from core.assessment.quiz import QuizError
 from core.ui import flashcards as cards_ui
 from core.ui import lesson, shell
 
 ctx = shell.course_page("flashcards")
 lesson.page_header(ctx)
 
-try:
-    cards = flashcards.load_cards()
-except QuizError as exc:
-    st.error(f"**The flashcards could not be loaded.** Please tell the course team: {exc}")
-    st.stop()
-
+cards = cards_ui.load_cards()  # a broken card file: a message, and the page stops here
 review, progress, browse = st.tabs(["Review", "What to review next", "Browse & export"])
 with review:
-    cards_ui.review_session(ctx, flashcards.by_id(cards))
+    cards_ui.review_session(ctx, cards)
 with progress:
-    cards_ui.mastery_view(ctx, flashcards.by_id(cards))
+    cards_ui.mastery_view(ctx, cards)
 with browse:
-    cards_ui.deck_browser(ctx, list(cards))
+    cards_ui.deck_browser(ctx, list(cards.values()))
 lesson.next_step(ctx)

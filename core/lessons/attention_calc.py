@@ -70,3 +70,13 @@ def entropy_bits(weights: list[float]) -> float:
     w = np.asarray(weights, dtype=np.float64)
     w = w[w > 0]
     return float(-(w * np.log2(w)).sum())
+
+
+def max_entropy_bits(n: int) -> float:
+    """The spread of weights shared evenly over n keys: log2(n) bits, the ceiling of `entropy_bits`."""
+    return math.log2(n)
+
+
+def top_positions(weights: list[float], k: int = 3) -> list[int]:
+    """The k positions that got the most weight, largest first (the inputs an output step mostly read)."""
+    return [int(i) for i in np.argsort(np.asarray(weights))[::-1][:k]]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import metrics
 from core.data.corpora import REPO_ROOT, shuffle_lines, split_text
 
 PUZZLES_PATH = REPO_ROOT / "assets" / "spot_the_error.json"
@@ -75,6 +76,11 @@ def cut_function(body: str) -> str:
     return body
 
 
+def function_closed(sample: str, body: str) -> bool:
+    """Whether the model closed the function itself: `body` is `cut_function(sample)`, cut short or ending in '}'."""
+    return len(body) < len(sample) or body.endswith("}")
+
+
 # --------------------------------------------------------------------------------------------------- names
 
 
@@ -112,6 +118,33 @@ class Novelty:
 def novelty(generated: list[str], seen: set[str], everything: set[str]) -> Novelty:
     distinct = {g.lower() for g in generated}
     return Novelty(len(generated), len(distinct), len(distinct - seen), len(distinct - everything))
+
+
+def new_plausible_share(generated: list[str], everything: set[str]) -> float:
+    """Share of all samples (repeats count) that are in no list and still look like a name (core.metrics)."""
+    _, new_plausible = metrics.new_plausible_names(generated, everything)
+    return len(new_plausible) / max(len(generated), 1)
+
+
+@dataclass(frozen=True)
+class Vote:
+    name: str
+    vote: str | None  # "real" or "invented", as the learner said
+    truth: str  # "real": in names.txt; "invented": not
+    held_out_only: bool  # real, but only in the validation 10% the model never trained on
+
+    @property
+    def right(self) -> bool:
+        return self.vote == self.truth
+
+
+def judge_votes(names: list[str], votes: list[str | None], seen: set[str], everything: set[str]) -> list[Vote]:
+    """Check real-or-invented votes against the file (`everything`) and the training split (`seen`)."""
+    out = []
+    for name, vote in zip(names, votes, strict=True):
+        real = name.lower() in everything
+        out.append(Vote(name, vote, "real" if real else "invented", real and name.lower() not in seen))
+    return out
 
 
 # ------------------------------------------------------------------------------------------- error detectors

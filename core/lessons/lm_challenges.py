@@ -7,6 +7,7 @@ character pairs), so the bar is earned by the data rather than picked by hand. L
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter
@@ -134,6 +135,26 @@ class Result:
                 "perplexity": round(self.perplexity, 3),
                 "baseline": None if self.baseline is None else round(self.baseline, 3),
                 "words": self.words, "passed": self.passed, "verdict": self.verdict}
+
+
+def attempt_record(result: Result, before: dict | None) -> dict:
+    """What is stored for a learner's attempt: the result, and whether the level was ever passed (this time or
+    in `before`, the record stored for the level until now)."""
+    record = result.to_dict()
+    record["ever_passed"] = bool(result.passed or (before or {}).get("ever_passed"))
+    return record
+
+
+def saved_attempts(rows: dict[tuple[str, str], str]) -> dict[int, dict]:
+    """{level number: stored record} from reflections keyed (quiz id, "level-N") with JSON text; a row that does not
+    read as one is skipped."""
+    out = {}
+    for (_, qid), text in rows.items():
+        try:
+            out[int(qid.split("-")[1])] = json.loads(text)
+        except (ValueError, IndexError):
+            continue
+    return out
 
 
 def run(lv: Level, corpus: str, settings: Settings, on_step: Callable[[StepInfo], None] | None = None,

@@ -18,6 +18,12 @@ from torch import nn
 
 MODELS = ("LSTM", "Transformer encoder")
 MODES = ("forward", "forward + backward")
+LENGTHS = (16, 32, 64, 128, 256, 512, 1024)  # the lengths a page offers; a run uses those up to its longest
+
+
+def lengths_up_to(longest: int) -> tuple[int, ...]:
+    """The offered lengths from the shortest up to `longest` (each double the one before)."""
+    return tuple(n for n in LENGTHS if n <= longest)
 
 
 @dataclass(frozen=True)
@@ -190,3 +196,23 @@ def growth(rows: list[dict], model: str, mode: str) -> float:
     if len(pts) < 2 or pts[0][1] <= 0:
         raise ValueError("Need at least two lengths with positive times.")
     return pts[-1][1] / pts[0][1]
+
+
+@dataclass(frozen=True)
+class ModeSummary:
+    """One mode's headline: how each model's time grew over the lengths, and who was faster at the longest."""
+    mode: str
+    growth: dict[str, float]  # model -> time at the longest length / time at the shortest
+    longest: int
+    ms_at_longest: dict[str, float]  # model -> ms per sequence at the longest length
+    faster: str  # the model with the smaller time at the longest length
+
+
+def summary(rows: list[dict]) -> list[ModeSummary]:
+    """The headline of a benchmark run, one entry per mode in MODES order."""
+    longest = max(r["length"] for r in rows)
+    out = []
+    for mode in MODES:
+        t = {r["model"]: r["ms_per_sequence"] for r in rows if r["mode"] == mode and r["length"] == longest}
+        out.append(ModeSummary(mode, {m: growth(rows, m, mode) for m in MODELS}, longest, t, min(t, key=t.get)))
+    return out

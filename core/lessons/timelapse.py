@@ -158,6 +158,11 @@ def milestone_table(snapshots: list[Snapshot], ref: Reference, tau: str) -> list
     return rows
 
 
+def new_at(rows: list[dict], k: int) -> list[str]:
+    """Labels of the milestones that row `k` of a milestone_table passes and the row before it did not."""
+    return [m.label for m in MILESTONES if rows[k]["passed"][m.key] and (k == 0 or not rows[k - 1]["passed"][m.key])]
+
+
 def first_reached(snapshots: list[Snapshot], ref: Reference, tau: str) -> dict[str, int | None]:
     """Milestone key -> the first snapshot iteration whose sample passes it (None: not reached by the last)."""
     first: dict[str, int | None] = {m.key: None for m in MILESTONES}

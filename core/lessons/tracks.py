@@ -1,5 +1,6 @@
-"""Module 9's three implementation tracks side by side: lines of code counted from the real sources, training
-speed measured here, and Track C (fine-tuning GPT-2 with Hugging Face) detected rather than assumed.
+"""Module 9's three implementation tracks: the live runs of Track A (NumPy) and Track B (PyTorch LSTM), lines of
+code counted from the real sources, training speed measured here, and Track C (fine-tuning GPT-2 with Hugging
+Face) detected rather than assumed.
 """
 
 from __future__ import annotations
@@ -10,15 +11,101 @@ import io
 import time
 import tokenize
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 
 from core.data import corpora as data
 from core.lessons import numpy_rnn
-from core.models import charlm
+from core.models import charlm, sampling
 from core.training import loop as training
 
 HF_MODEL = "gpt2"
+
+
+@dataclass
+class NumpyRun:
+    """A Track A run as it goes. Filled in place, so a run interrupted midway keeps the steps it has done."""
+
+    hidden: int
+    steps: int
+    lr: float
+    losses: list[float] = field(default_factory=list)  # nats/char, per step
+    samples: list[tuple[int, str]] = field(default_factory=list)  # (step, 160 characters at temperature 0.8)
+    chars_per_s: float = 0.0
+    stopped: str = "running"  # then "finished" or "time limit (N s)"; still "running" if it was interrupted
+    final_sample: str | None = None  # 300 characters at temperature 0.8, once the run has ended
+
+    def tail_mean(self, n: int = 50) -> float:
+        """Mean loss over the last n steps (fewer if fewer were done)."""
+        tail = self.losses[-n:]
+        return sum(tail) / len(tail)
+
+
+def train_numpy_live(text: str, run: NumpyRun, seq_len: int = 25, max_seconds: float = 60,
+                     on_step: Callable[[NumpyRun, int, float, bool], None] | None = None) -> NumpyRun:
+    """Train Track A's NumPy char-RNN on `text`, recording into `run`: the loss every step, a sample at the
+    first step and every quarter of the run. on_step(run, step, loss, sampled) follows each step; the run stops
+    after max_seconds of wall time, whatever its step count."""
+    start = time.perf_counter()
+    sample_every = max(1, run.steps // 4)
+
+    def record(model: numpy_rnn.CharRNN, i: int, loss: float, norm: float) -> None:
+        run.losses.append(loss)
+        run.chars_per_s = i * seq_len / (time.perf_counter() - start)
+        sampled = i % sample_every == 0 or i == 1
+        if sampled:
+            run.samples.append((i, model.sample(text[:1], 160, temperature=0.8, seed=i)))
+        if on_step is not None:
+            on_step(run, i, loss, sampled)
+
+    model = numpy_rnn.train(text, hidden=run.hidden, seq_len=seq_len, lr=run.lr, steps=run.steps, on_step=record,
+                            should_stop=lambda: time.perf_counter() - start > max_seconds)
+    run.stopped = "finished" if len(model.losses) >= run.steps else f"time limit ({max_seconds:g} s)"
+    run.final_sample = model.sample(text[:1], 300, temperature=0.8, seed=0)
+    return run
+
+
+@dataclass(frozen=True)
+class LiveLSTM:
+    """Track B's short live run: a small nn.LSTM through the course's own training loop."""
+
+    hidden: int = 128
+    layers: int = 1
+    embed: int = 32
+    batch: int = 32
+    seq_len: int = 64
+    lr: float = 3e-3
+    warmup_steps: int = 10
+    clip: float = 1.0
+    eval_chars: int = 5000
+
+
+@dataclass
+class TorchRun:
+    losses: list[float]  # nats/char, per step
+    val: float | None  # validation loss at the end (nats/char)
+    chars_per_s: float
+    steps: int
+    sample: str  # 300 characters at temperature 0.8
+
+
+def train_torch_live(text: str, steps: int, cfg: LiveLSTM | None = None, time_budget_s: float = 60,
+                     on_step: Callable[[training.StepInfo], None] | None = None) -> TorchRun:
+    """Train Track B's LSTM on `text` for `steps` steps (seed 0), stopping early at the time budget or a NaN."""
+    cfg = cfg or LiveLSTM()
+    d = data.TextData.from_text(text, "practice")
+    torch.manual_seed(0)
+    model = charlm.build(charlm.CharLMConfig(kind="lstm", vocab_size=len(d.vocab), hidden=cfg.hidden,
+                                             layers=cfg.layers, embed=cfg.embed, backend="torch"))
+    train_cfg = training.TrainConfig(batch=cfg.batch, seq_len=cfg.seq_len, lr=cfg.lr, clip=cfg.clip,
+                                     warmup_steps=cfg.warmup_steps, max_steps=steps, eval_every=0,
+                                     eval_chars=cfg.eval_chars, time_budget_s=time_budget_s, on_nan="stop")
+    history = training.train(model, d, train_cfg, on_step=on_step)
+    model.eval()
+    return TorchRun(losses=history.train_loss, val=history.evals[-1][1] if history.evals else None,
+                    chars_per_s=history.chars_seen / max(history.elapsed_s, 1e-9), steps=len(history.steps),
+                    sample=sampling.sample(model, d.vocab, 300, 0.8, prime=text[:1], seed=0))
 
 
 def code_lines(source: str) -> int:

@@ -62,3 +62,9 @@ def walkthrough(model: Seq2Seq, text: object) -> Walkthrough:
 def memo(length: int, seed: int) -> tasks.DatePair:
     """A held-out memo of about `length` characters (the kind of input the models were tested on)."""
     return tasks.long_example(random.Random(seed), length, "test")
+
+
+def exact_match_shares(correct: list[str], predictions: dict[str, list[str]]) -> dict[str, float]:
+    """{model label: share of its answers identical to the correct ones}, for memos read by several models."""
+    return {label: sum(p == c for p, c in zip(preds, correct, strict=True)) / max(1, len(correct))
+            for label, preds in predictions.items()}

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 
-from core.data.corpora import sha256_file
 from core.models.tinytransformer import TinyTransformer, TinyTransformerConfig
 from core.training import checkpoints
 from core.training.loop import backward_clipped
@@ -176,15 +175,12 @@ def run(resume: bool, threads: int, cfg: AgreementConfig | None = None) -> dict:
     cfg = cfg or AgreementConfig()
     model, training = train(cfg, log=lambda s: print(s, flush=True))
     path = checkpoints.CHECKPOINT_DIR / f"{RECIPE}.pt"
-    payload = {"format": checkpoints.FORMAT, "model_type": MODEL_TYPE, "config": model.cfg.to_dict(),
-               "words": list(WORDS), "state_dict": {k: v.half() for k, v in model.state_dict().items()}}
-    torch.save(payload, path.with_suffix(".tmp"))
-    os.replace(path.with_suffix(".tmp"), path)
+    facts = checkpoints.save_file(path, model, model_type=MODEL_TYPE)
     metrics = evaluate(load_file(path), cfg.eval_n, cfg.eval_seed)
     entry = {
         "title": TITLE, "kind": "transformer", "model_type": MODEL_TYPE, "tags": ["module8", "transformer"],
         "config": asdict(cfg), "params": sum(p.numel() for p in model.parameters()),
-        "file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path), "dtype": "float16",
+        **facts,
         "metrics": {**metrics, "eval": f"{cfg.eval_n} fresh sentences per number of modifiers (seed {cfg.eval_seed})"},
         "task": "opener, subject noun phrase, 0-3 prepositional/relative phrases with their own nouns, then the "
                 "verb slot: predict is/are (core.training.agreement.make_sentence)",
@@ -198,22 +194,15 @@ def run(resume: bool, threads: int, cfg: AgreementConfig | None = None) -> dict:
     return entry
 
 
-def load_file(path) -> TinyTransformer:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if payload.get("model_type") != MODEL_TYPE or payload.get("words") != list(WORDS):
-            raise checkpoints.CheckpointError(f"{path.name} is not an agreement-transformer checkpoint "
-                                              "for this vocabulary.")
-        model = TinyTransformer(TinyTransformerConfig(**payload["config"]))
-        model.load_state_dict({k: v.float() for k, v in payload["state_dict"].items()})
-    except checkpoints.CheckpointError:
-        raise
-    except Exception as e:
-        raise checkpoints.CheckpointError(f"{path.name} could not be loaded ({type(e).__name__}: {e}).") from e
-    return model.eval()
+# ---------------------------------------------------------------- checkpoint file (core.training.checkpoints reads it)
+FAMILY = checkpoints.family(MODEL_TYPE, "an agreement transformer", TinyTransformerConfig, TinyTransformer,
+                            fixed={"words": list(WORDS)}, manifest_config=("config", "model"))
 
 
-def load(directory=None) -> tuple[TinyTransformer, dict]:
-    """(model in eval mode, manifest entry), after checking size and sha256."""
-    e, path = checkpoints.verify(RECIPE, directory)
-    return load_file(path), e
+def load_file(path: Path) -> TinyTransformer:
+    return checkpoints.load_file(path, model_type=MODEL_TYPE)
+
+
+def load(directory: Path | str | None = None) -> tuple[TinyTransformer, dict]:
+    """(model in eval mode, manifest entry), verified against the manifest (core.training.checkpoints.load)."""
+    return checkpoints.load(RECIPE, directory=directory, model_type=MODEL_TYPE)

@@ -20,7 +20,7 @@ from core.data import scenes
 from core.models import inference
 from core.models.captioner import Captioner, CaptionerConfig, num_params
 from core.training import checkpoints
-from core.training.loop import backward_clipped
+from core.training.loop import backward_clipped, warmup_cosine
 from core.training.runs import hardware
 
 MODEL_TYPE = "captioner"
@@ -61,10 +61,7 @@ def caption_tensor(captions: list[str]) -> torch.Tensor:
 
 
 def lr_at(cfg: CaptionTrainConfig, step: int) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    floor = cfg.lr * cfg.min_lr_fraction
-    return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, step / cfg.steps)))
+    return warmup_cosine(cfg.lr, step, cfg.warmup_steps, cfg.min_lr_fraction, step / max(1, cfg.steps))
 
 
 @dataclass
@@ -211,30 +208,22 @@ def describe(model: Captioner, image: np.ndarray, hard: bool = False, seed: int 
                        cap.cells[0, :n].tolist() if cap.cells is not None else None, fmap)
 
 
-# ---------------------------------------------------------------- checkpoint files
+# ---------------------------------------------------------------- checkpoint files (core.training.checkpoints reads them)
+FAMILY = checkpoints.family(MODEL_TYPE, "a captioner", CaptionerConfig, Captioner, fixed={"vocab": list(scenes.VOCAB)})
+
+
 def save_file(path: Path, model: Captioner) -> dict:
-    return checkpoints.save_typed(path, MODEL_TYPE, model, vocab=list(scenes.VOCAB))
-
-
-def _make(payload: dict) -> Captioner:
-    if payload["vocab"] != list(scenes.VOCAB):
-        raise checkpoints.CheckpointError("it was trained with another vocabulary than core.data.scenes.")
-    return Captioner(CaptionerConfig(**payload["config"]))
+    return checkpoints.save_file(path, model, model_type=MODEL_TYPE)
 
 
 def load_file(path: Path, device: torch.device | str | None = None) -> Captioner:
-    return checkpoints.load_typed(path, MODEL_TYPE, "a captioner", _make, device)
+    return checkpoints.load_file(path, device, model_type=MODEL_TYPE)
+
 
 def load(name: str = RECIPE, device: torch.device | str | None = None,
          directory: Path | str | None = None) -> tuple[Captioner, dict]:
-    """(model in eval mode, manifest entry), after checking size and sha256 against the manifest."""
-    e, path = checkpoints.verify(name, directory)
-    if e.get("model_type") != MODEL_TYPE:
-        raise checkpoints.CheckpointError(f"Checkpoint {name!r} is not a captioner.")
-    model = load_file(path, device)
-    if model.cfg.to_dict() != CaptionerConfig(**e["config"]).to_dict():
-        raise checkpoints.CheckpointError(f"Checkpoint {name!r}: the file's config differs from the manifest's.")
-    return model, e
+    """(model in eval mode, manifest entry), verified against the manifest (core.training.checkpoints.load)."""
+    return checkpoints.load(name, device, directory=directory, model_type=MODEL_TYPE)
 
 
 # ---------------------------------------------------------------- the recipe

@@ -197,7 +197,7 @@ def run(recipe: Recipe, resume: bool, threads: int) -> dict:
     snapshots = {s: snap["state_dict"] for s, snap in history.snapshots.items()}
     path = checkpoints.CHECKPOINT_DIR / f"{recipe.name}.pt"
     file_facts = checkpoints.save_file(path, model, data.vocab, snapshots or None)
-    shipped, _, _ = checkpoints.load_file(path, device)
+    shipped = checkpoints.load_file(path, device)
     val_loss, val_chars = evaluate_loss(shipped, data.val)
     train_loss, _ = evaluate_loss(shipped, data.train, max_chars=min(len(data.val), 50_000))
     corpus = CORPORA[recipe.corpus]
@@ -208,7 +208,7 @@ def run(recipe: Recipe, resume: bool, threads: int) -> dict:
         samples = _samples(shipped, data.vocab, recipe.prime)
     snapshot_entries = []
     for s in sorted(history.snapshots):
-        snap_model, _, _ = checkpoints.load_file(path, device, snapshot=s)
+        snap_model = checkpoints.load_file(path, device, snapshot=s)
         with inference.inference():
             snap_samples = _samples(snap_model, data.vocab, recipe.prime)
         snapshot_entries.append({"iteration": s, "samples": snap_samples,

@@ -31,7 +31,7 @@ def train_one(name: str, forget_bias: float, seconds: float, data: TextData) -> 
     history = train(model, data, tcfg)
     path = DEBUG_DIR / f"{name}.pt"
     facts = checkpoints.save_file(path, model, data.vocab)
-    shipped, _, _ = checkpoints.load_file(path)
+    shipped = checkpoints.load_file(path)
     val, chars = evaluate_loss(shipped, data.val, max_chars=50_000)
     curve = [(s, round(v, 4)) for s, v in zip(history.steps, history.train_loss, strict=True)][::10]
     entry = {

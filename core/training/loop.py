@@ -103,16 +103,22 @@ class StepInfo:
     history: History
 
 
+def warmup_cosine(lr: float, step: int, warmup_steps: int, min_lr_fraction: float, progress: float) -> float:
+    """The learning-rate schedule of the char-model, dates, captioner and NTM recipes: linear warmup over
+    `warmup_steps`, then cosine decay from lr to lr * min_lr_fraction as `progress` goes from 0 to 1 (in steps or in
+    seconds, as the recipe budgets)."""
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    floor = lr * min_lr_fraction
+    return floor + (lr - floor) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
 def lr_at(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
     """Linear warmup, then cosine decay to lr * min_lr_fraction over max_steps (or the time budget)."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
     progress = step / max(1, cfg.max_steps)
     if cfg.time_budget_s:
         progress = max(progress, elapsed_s / cfg.time_budget_s) if cfg.max_steps else elapsed_s / cfg.time_budget_s
-    progress = min(1.0, progress)
-    floor = cfg.lr * cfg.min_lr_fraction
-    return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return warmup_cosine(cfg.lr, step, cfg.warmup_steps, cfg.min_lr_fraction, progress)
 
 
 def detach_state(state: tuple) -> tuple:

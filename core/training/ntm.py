@@ -18,7 +18,7 @@ from torch import Tensor
 
 from core.models.ntm import NTM, NTMConfig, num_params
 from core.training import checkpoints
-from core.training.loop import backward_clipped
+from core.training.loop import backward_clipped, warmup_cosine
 from core.training.runs import hardware
 
 MODEL_TYPE = "ntm"
@@ -95,9 +95,8 @@ class StepInfo:
 
 
 def lr_at(cfg: NTMTrainConfig, cpu_s: float) -> float:
-    progress = min(1.0, cpu_s / max(cfg.cpu_budget_s, 1e-9))
-    floor = cfg.lr * cfg.min_lr_fraction
-    return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    """No warmup; the cosine follows the CPU budget."""
+    return warmup_cosine(cfg.lr, 0, 0, cfg.min_lr_fraction, cpu_s / max(cfg.cpu_budget_s, 1e-9))
 
 
 def train(model: NTM, cfg: NTMTrainConfig, on_step: Callable[[StepInfo], None] | None = None,
@@ -160,23 +159,21 @@ def evaluate(model: NTM, lengths: tuple[int, ...] = EVAL_LENGTHS, n: int = EVAL_
     return out
 
 
-# ---------------------------------------------------------------- checkpoint files
+# ---------------------------------------------------------------- checkpoint files (core.training.checkpoints reads them)
+FAMILY = checkpoints.family(MODEL_TYPE, "an NTM", NTMConfig, NTM)
+
+
 def save_file(path: Path, model: NTM) -> dict:
-    return checkpoints.save_typed(path, MODEL_TYPE, model)
+    return checkpoints.save_file(path, model, model_type=MODEL_TYPE)
 
 
 def load_file(path: Path) -> NTM:
-    return checkpoints.load_typed(path, MODEL_TYPE, "an NTM", lambda payload: NTM(NTMConfig(**payload["config"])))
+    return checkpoints.load_file(path, model_type=MODEL_TYPE)
+
 
 def load(name: str = RECIPE, directory: Path | str | None = None) -> tuple[NTM, dict]:
-    """(model in eval mode, manifest entry), after checking size and sha256 against the manifest."""
-    e, path = checkpoints.verify(name, directory)
-    if e.get("model_type") != MODEL_TYPE:
-        raise checkpoints.CheckpointError(f"Checkpoint {name!r} is not an NTM.")
-    model = load_file(path)
-    if model.cfg.to_dict() != NTMConfig(**e["config"]).to_dict():
-        raise checkpoints.CheckpointError(f"Checkpoint {name!r}: the file's config differs from the manifest's.")
-    return model, e
+    """(model in eval mode, manifest entry), verified against the manifest (core.training.checkpoints.load)."""
+    return checkpoints.load(name, directory=directory, model_type=MODEL_TYPE)
 
 
 # ---------------------------------------------------------------- what the page calls

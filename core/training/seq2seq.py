@@ -25,7 +25,7 @@ from core.data import tasks
 from core.models import inference
 from core.models.seq2seq import Seq2Seq, Seq2SeqConfig, num_params
 from core.training import checkpoints
-from core.training.loop import backward_clipped
+from core.training.loop import backward_clipped, warmup_cosine
 from core.training.runs import hardware, runs_dir
 
 MODEL_TYPE = "seq2seq-dates"
@@ -118,11 +118,7 @@ class StepInfo:
 
 
 def lr_at(cfg: Seq2SeqTrainConfig, step: int) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = min(1.0, step / max(1, cfg.steps))
-    floor = cfg.lr * cfg.min_lr_fraction
-    return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return warmup_cosine(cfg.lr, step, cfg.warmup_steps, cfg.min_lr_fraction, step / max(1, cfg.steps))
 
 
 def train(model: Seq2Seq, cfg: Seq2SeqTrainConfig, on_step: Callable[[StepInfo], None] | None = None,
@@ -312,31 +308,23 @@ def _valid_iso(s: str) -> bool:
         return False
 
 
-# ---------------------------------------------------------------- checkpoint files
+# ---------------------------------------------------------------- checkpoint files (core.training.checkpoints reads them)
+FAMILY = checkpoints.family(MODEL_TYPE, "a dates seq2seq model", Seq2SeqConfig, Seq2Seq,
+                            fixed={"src_vocab": tasks.SRC_VOCAB.to_list(), "tgt_vocab": tasks.TGT_VOCAB.to_list()})
+
+
 def save_file(path: Path, model: Seq2Seq) -> dict:
-    return checkpoints.save_typed(path, MODEL_TYPE, model, src_vocab=tasks.SRC_VOCAB.to_list(),
-                                  tgt_vocab=tasks.TGT_VOCAB.to_list())
-
-
-def _make(payload: dict) -> Seq2Seq:
-    if payload["src_vocab"] != tasks.SRC_VOCAB.to_list() or payload["tgt_vocab"] != tasks.TGT_VOCAB.to_list():
-        raise checkpoints.CheckpointError("it was trained with another vocabulary than core.data.tasks.")
-    return Seq2Seq(Seq2SeqConfig(**payload["config"]))
+    return checkpoints.save_file(path, model, model_type=MODEL_TYPE)
 
 
 def load_file(path: Path, device: torch.device | str | None = None) -> Seq2Seq:
-    return checkpoints.load_typed(path, MODEL_TYPE, "a dates seq2seq", _make, device)
+    return checkpoints.load_file(path, device, model_type=MODEL_TYPE)
+
 
 def load(name: str, device: torch.device | str | None = None,
          directory: Path | str | None = None) -> tuple[Seq2Seq, dict]:
-    """(model in eval mode, manifest entry), after checking size and sha256 against the manifest."""
-    e, path = checkpoints.verify(name, directory)
-    if e.get("model_type") != MODEL_TYPE:
-        raise checkpoints.CheckpointError(f"Checkpoint {name!r} is not a dates seq2seq model.")
-    model = load_file(path, device)
-    if model.cfg.to_dict() != Seq2SeqConfig(**e["config"]).to_dict():
-        raise checkpoints.CheckpointError(f"Checkpoint {name!r}: the file's config differs from the manifest's.")
-    return model, e
+    """(model in eval mode, manifest entry), verified against the manifest (core.training.checkpoints.load)."""
+    return checkpoints.load(name, device, directory=directory, model_type=MODEL_TYPE)
 
 
 # ---------------------------------------------------------------- measurements for the size explorer

@@ -13,17 +13,16 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
 import random
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from core.data import tasks
-from core.data.corpora import sha256_file
 from core.models import inference
 from core.models.recall import RecallConfig, RecallNet
 from core.training import checkpoints
@@ -127,17 +126,13 @@ def run(resume: bool, threads: int, cfg: StressConfig | None = None) -> dict:
                 models[key], training[key] = trained(key.replace("/", "-"), name, (d, d), cfg.fixed_steps,
                                                      replace(cfg, seed=seed))
     path = checkpoints.CHECKPOINT_DIR / f"{RECIPE}.pt"
-    payload = {"format": checkpoints.FORMAT, "model_type": MODEL_TYPE,
-               "configs": {n: m.cfg.to_dict() for n, m in models.items()},
-               "state_dicts": {n: {k: v.half() for k, v in m.state_dict().items()} for n, m in models.items()}}
-    torch.save(payload, path.with_suffix(".tmp"))
-    os.replace(path.with_suffix(".tmp"), path)
+    facts = checkpoints.save_file(path, models, model_type=MODEL_TYPE)
     mixed, fixed = measure(load_file(path), cfg.eval_n, cfg.eval_seed)
     entry = {
         "title": TITLE, "kind": "stress", "model_type": MODEL_TYPE, "tags": ["module8", "stress-test"],
         "config": asdict(cfg), "models": {n: models[n].cfg.to_dict() for n in MODELS},
         "params": {n: sum(p.numel() for p in models[n].parameters()) for n in MODELS},
-        "file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path), "dtype": "float16",
+        **facts,
         "metrics": {"accuracy_vs_distance": mixed, "fixed_distance_accuracy": fixed,
                     "chance": 1 / len(tasks.CUES),
                     "eval": f"{cfg.eval_n} fresh sequences per distance (seed {cfg.eval_seed})",
@@ -202,27 +197,19 @@ def learned_share(fixed: dict, threshold: float = 0.9) -> dict[str, dict[str, fl
             for name, per in fixed.items()}
 
 
-def load_file(path) -> dict[str, RecallNet]:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if payload.get("model_type") != MODEL_TYPE:
-            raise checkpoints.CheckpointError(f"{path.name} is not a stress-test checkpoint.")
-        models = {}
-        for name, conf in payload["configs"].items():
-            model = RecallNet(RecallConfig(**conf))
-            model.load_state_dict({k: v.float() for k, v in payload["state_dicts"][name].items()})
-            models[name] = model.eval()
-    except checkpoints.CheckpointError:
-        raise
-    except Exception as e:
-        raise checkpoints.CheckpointError(f"{path.name} could not be loaded ({type(e).__name__}: {e}).") from e
-    return models
+# ---------------------------------------------------------------- checkpoint file (core.training.checkpoints reads it)
+FAMILY = checkpoints.family(MODEL_TYPE, "a set of recall models", RecallConfig, RecallNet, several=True,
+                            manifest_config=("models",))
 
 
-def load(directory=None) -> tuple[dict[str, RecallNet], dict]:
-    """({model name: model in eval mode}, manifest entry), after checking size and sha256."""
-    e, path = checkpoints.verify(RECIPE, directory)
-    return load_file(path), e
+def load_file(path: Path) -> dict[str, RecallNet]:
+    return checkpoints.load_file(path, model_type=MODEL_TYPE)
+
+
+def load(directory: Path | str | None = None) -> tuple[dict[str, RecallNet], dict]:
+    """({model key: model in eval mode}, manifest entry), verified against the manifest
+    (core.training.checkpoints.load)."""
+    return checkpoints.load(RECIPE, directory=directory, model_type=MODEL_TYPE)
 
 
 def evaluate_main(argv: list[str]) -> int:

@@ -1,5 +1,6 @@
-"""Flashcard widgets: the review session (reveal, then Again/Good or all four ratings, next due date shown),
-the per-concept mastery view, and the deck browser with filters and Anki export."""
+"""Flashcard widgets: the card set (or a message when it is broken), the review session (reveal, then Again/Good
+or all four ratings, next due date shown), the per-concept mastery view, and the deck browser with filters and
+Anki export."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def _meta(card: Card, module_label: str) -> str:
 def _module_label(ctx: PageContext, module_id: str | None) -> str:
     module = ctx.course.modules.get(module_id or "")
     return f"Module {module.label}" if module else "General"
+
+
+def load_cards() -> dict[str, Card]:
+    """Every card by id; when the card file is broken, says so and stops the page (nothing else can run)."""
+    try:
+        return flashcards.by_id(flashcards.load_cards())
+    except quizzes.QuizError as exc:
+        st.error(f"**The flashcards could not be loaded.** Please tell the course team: {exc}")
+        st.stop()
 
 
 @st.fragment

@@ -1,6 +1,6 @@
 import time
 
-from core.ui.lessons import charlm_demos
+from core.lessons import guessing
 from tests.app.conftest import all_text, open_page
 
 M04 = "pages/m04_char_lm.py"
@@ -37,7 +37,7 @@ def test_m04_temperature_playground_resamples_and_reshapes(learner):
 
 def test_m04_guess_game_scores_a_round(learner):
     at = open_page(M04, learner[1])
-    prefix, answer = charlm_demos.game_round(0)
+    prefix, answer = guessing.game_round(0)
     at.text_input(key="m04-guess-0").input(answer).run()
     at.button(key="m04-reveal").click().run()
     assert not at.exception
@@ -116,3 +116,12 @@ def test_m04_challenge_level_1_is_trained_and_judged_on_the_server(learner, db):
     saved = db.reflections(learner[0].id, "m04-challenges")
     assert ("m04-challenges", "level-1") in saved
     assert "not tried" in all_text(at) and ("passed ✓" in all_text(at) or "tried, not passed yet" in all_text(at))
+
+
+def test_m04_lesson_text_is_rendered_from_the_lesson_file(learner):
+    from core.course import lessons
+
+    at = open_page(M04, learner[1])
+    shown = [m.value for m in at.markdown]
+    for name, body in lessons.blocks("m04").items():
+        assert any(body in value for value in shown), f"block {name!r} of assets/lessons/m04.md is not on the page"

@@ -100,3 +100,14 @@ def test_m05_warm_render_time(learner):
     elapsed = time.perf_counter() - start
     assert not at.exception
     print(f"warm render of {M05}: {elapsed:.2f} s")
+
+
+def test_m05_lesson_text_is_rendered_from_the_lesson_file(learner):
+    from core.course import lessons
+
+    at = open_page(M05, learner[1])
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    after_a_guess = {"detective-excerpt-note"}  # the neuron detective shows it once a guess is checked
+    for name, body in lessons.blocks("m05").items():
+        if name not in after_a_guess:
+            assert any(body in value for value in shown), f"block {name!r} of assets/lessons/m05.md is not on the page"

@@ -31,14 +31,14 @@ def test_m09_tracks_a_and_b_train_live_and_fill_the_comparison(learner):
     at.button(key="m09-a-train").click().run()
     assert not at.exception
     result = at.session_state["m09-a-result"]
-    assert len(result["losses"]) == 100 and result["stopped"] == "finished"
-    assert float(_metric(at, "mean loss").split()[0]) < result["losses"][0]
+    assert len(result.losses) == 100 and result.stopped == "finished"
+    assert float(_metric(at, "mean loss").split()[0]) < result.losses[0]
     assert f"{at.session_state['m09-speed-A']:,.0f} chars/s" in all_text(at)
     at.slider(key="m09-b-steps").set_value(20)
     at.button(key="m09-b-train").click().run()
     assert not at.exception
     result = at.session_state["m09-b-result"]
-    assert result["steps"] == 20 and result["losses"][-1] < result["losses"][0]
+    assert result.steps == 20 and result.losses[-1] < result.losses[0]
     assert "nats/char" in _metric(at, "validation loss")
     assert f"{at.session_state['m09-speed-B']:,.0f} chars/s" in all_text(at)
 

@@ -1,3 +1,4 @@
+import os
 import threading
 
 import pytest
@@ -125,7 +126,7 @@ def test_damaged_sqlite_file_is_reported_not_overwritten(tmp_path):
 
 def test_unwritable_location_gives_a_clear_error(tmp_path, monkeypatch):
     # Root (as in CI) may write anywhere, so simulate the permission check the OS would answer.
-    monkeypatch.setattr(store.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
     with pytest.raises(StoreError, match="not writable"):
         store.open_store(f"sqlite:///{tmp_path / 'course.db'}")
     (tmp_path / "existing.db").write_bytes(b"")

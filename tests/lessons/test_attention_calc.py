@@ -69,3 +69,15 @@ def test_bad_input_gets_a_clear_message(query, keys, values, message):
 def test_entropy_is_zero_for_one_key_and_log2_n_for_even_weights():
     assert attention_calc.entropy_bits([1.0, 0.0, 0.0]) == pytest.approx(0.0)
     assert attention_calc.entropy_bits([0.25] * 4) == pytest.approx(2.0)
+
+
+def test_max_entropy_is_the_entropy_of_even_weights():
+    for n in (1, 2, 3, 7):
+        assert attention_calc.max_entropy_bits(n) == pytest.approx(attention_calc.entropy_bits([1 / n] * n))
+
+
+def test_top_positions_are_the_largest_weights_largest_first():
+    weights = [0.05, 0.4, 0.1, 0.3, 0.15]
+    assert attention_calc.top_positions(weights, 3) == [1, 3, 4]
+    assert attention_calc.top_positions(weights, 10) == [1, 3, 4, 2, 0]
+    assert all(isinstance(i, int) for i in attention_calc.top_positions(weights))

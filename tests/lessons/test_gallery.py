@@ -82,6 +82,28 @@ def test_names_split_and_novelty_count_distinct_names_against_both_sets():
     assert nov.not_in_training == len({"anna", "zed", "jo"} - seen)
 
 
+def test_votes_are_judged_against_the_whole_file_and_flag_names_only_in_the_held_out_part():
+    seen, everything = {"anna", "bob"}, {"anna", "bob", "jo"}
+    judged = gallery.judge_votes(["Anna", "jo", "zed"], ["real", "invented", "invented"], seen, everything)
+    assert [(j.truth, j.held_out_only, j.right) for j in judged] == [
+        ("real", False, True), ("real", True, False), ("invented", False, True)]
+    with pytest.raises(ValueError):
+        gallery.judge_votes(["anna"], [], seen, everything)
+
+
+def test_new_plausible_share_counts_every_sample_against_the_whole_list():
+    known = {"anna", "bob", "carl", "jon"}
+    assert gallery.new_plausible_share(["anna", "ann", "ann", "xq"], known) == pytest.approx(2 / 4)
+    assert gallery.new_plausible_share([], known) == 0.0
+
+
+def test_a_function_counts_as_closed_when_the_cut_stopped_early_or_ends_in_a_brace():
+    sample = "\treturn 0;\n}\nint next(void)"
+    assert gallery.function_closed(sample, gallery.cut_function(sample))
+    assert gallery.function_closed("\treturn 0;\n}", gallery.cut_function("\treturn 0;\n}"))
+    assert not gallery.function_closed("\tx++;", gallery.cut_function("\tx++;"))
+
+
 def test_new_plausible_names_need_known_letter_pairs_and_count_every_sample():
     known = {"anna", "bob", "carl", "jon"}
     plausible, new = metrics.new_plausible_names(["anna", "ann", "ann", "xq", "", "bo", "Bob", "a"], known)

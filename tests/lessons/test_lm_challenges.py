@@ -1,4 +1,5 @@
 import dataclasses
+import json
 import math
 from collections import Counter
 
@@ -61,6 +62,25 @@ def test_settings_refuse_nan_and_out_of_range_values():
         lm_challenges.level(9)
     with pytest.raises(ValueError):
         lm_challenges.level_text("short", lv)
+
+
+def _result(passed: bool) -> lm_challenges.Result:
+    return lm_challenges.Result(1, lm_challenges.Settings(), 10, 2.0, 1.5, math.exp(1.5), 5.0, "abc", None, passed,
+                                "verdict")
+
+
+def test_a_level_once_passed_stays_passed_in_the_stored_record():
+    assert lm_challenges.attempt_record(_result(True), None)["ever_passed"] is True
+    assert lm_challenges.attempt_record(_result(False), None)["ever_passed"] is False
+    assert lm_challenges.attempt_record(_result(False), {"ever_passed": True})["ever_passed"] is True
+    record = lm_challenges.attempt_record(_result(False), {"ever_passed": False})
+    assert record == {**_result(False).to_dict(), "ever_passed": False}
+
+
+def test_saved_attempts_are_read_by_level_and_unreadable_rows_skipped():
+    rows = {("q", "level-1"): json.dumps({"ever_passed": True}), ("q", "level-3"): json.dumps({"passed": False}),
+            ("q", "level-x"): "{}", ("q", "level"): "{}", ("q", "level-2"): "not json"}
+    assert lm_challenges.saved_attempts(rows) == {1: {"ever_passed": True}, 3: {"passed": False}}
 
 
 def test_a_short_training_run_beats_the_frequency_baseline_on_repetitive_text():

@@ -60,3 +60,25 @@ def test_busy_factor_compares_wall_clock_with_cpu_time():
     assert speedbench.busy_factor(rows) == pytest.approx(2.0)
     result = speedbench.run(TINY)
     assert all(r["cpu_ms_per_sequence"] >= 0 for r in result.rows)
+
+
+def _row(model, mode, length, ms):
+    return {"model": model, "mode": mode, "length": length, "ms_per_sequence": ms}
+
+
+def test_summary_reports_growth_and_the_faster_model_at_the_longest_length_per_mode():
+    lstm, tf = speedbench.MODELS
+    rows = [_row(lstm, "forward", 16, 1.0), _row(lstm, "forward", 64, 4.0), _row(tf, "forward", 16, 2.0),
+            _row(tf, "forward", 64, 3.0), _row(lstm, "forward + backward", 16, 2.0),
+            _row(lstm, "forward + backward", 64, 6.0), _row(tf, "forward + backward", 16, 1.0),
+            _row(tf, "forward + backward", 64, 8.0)]
+    fwd, both = speedbench.summary(rows)
+    assert (fwd.mode, both.mode) == speedbench.MODES
+    assert fwd.growth == {lstm: 4.0, tf: 1.5} and fwd.longest == 64
+    assert fwd.ms_at_longest == {lstm: 4.0, tf: 3.0} and fwd.faster == tf
+    assert both.growth == {lstm: 3.0, tf: 8.0} and both.faster == lstm
+
+
+def test_lengths_up_to_doubles_from_sixteen():
+    assert speedbench.lengths_up_to(32) == (16, 32)
+    assert speedbench.lengths_up_to(1024) == speedbench.LENGTHS

@@ -56,6 +56,16 @@ def test_milestones_are_found_at_the_first_snapshot_whose_sample_passes():
     assert not any(table[0]["passed"][k] for k in ("real_words", "capitals", "quotes", "fluent_words"))
 
 
+def test_new_at_names_the_milestones_a_snapshot_passes_first():
+    rows = [{"passed": {m.key: False for m in timelapse.MILESTONES}} for _ in range(3)]
+    first, second = timelapse.MILESTONES[0], timelapse.MILESTONES[1]
+    rows[0]["passed"][first.key] = True
+    rows[1]["passed"].update({first.key: True, second.key: True})
+    assert timelapse.new_at(rows, 0) == [first.label]
+    assert timelapse.new_at(rows, 1) == [second.label]  # the first one was passed already
+    assert timelapse.new_at(rows, 2) == []
+
+
 def test_a_milestone_never_passed_is_reported_as_none():
     snaps = timelapse.snapshots_of({"snapshots": [{"iteration": 0, "samples": {"1.0": NOISE}}]})
     assert timelapse.first_reached(snaps, ref(), "1.0")["real_words"] is None

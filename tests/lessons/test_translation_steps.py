@@ -44,3 +44,14 @@ def test_memo_is_held_out_and_about_the_asked_length():
     assert abs(len(pair.source) - 200) <= 60
     assert pair == translation_steps.memo(200, 3)
     assert 1 <= pair.n_dates <= tasks.MAX_DATES
+
+
+def test_exact_match_shares_count_whole_answers_only():
+    correct = ["1987-02-14", "2021-09-03", "2024-03-14", "1999-12-25"]
+    shares = translation_steps.exact_match_shares(correct, {
+        "perfect": list(correct),
+        "one digit off": ["1987-02-14", "2021-09-03", "2024-03-15", "1999-12-25"],
+        "nothing": ["", "", "", ""]})
+    assert shares == {"perfect": 1.0, "one digit off": 0.75, "nothing": 0.0}
+    with pytest.raises(ValueError):
+        translation_steps.exact_match_shares(correct, {"short": correct[:2]})

@@ -10,7 +10,7 @@ import torch
 
 from core.data.corpora import REPO_ROOT, data_dir, load_text, split_text
 from core.models import sampling
-from core.training import checkpoints
+from core.training import checkpoints, recipes
 
 torch.set_num_threads(1)
 NAMES = checkpoints.names()
@@ -33,6 +33,18 @@ def test_every_manifest_entry_loads_and_describes_itself(name):
     assert set(entry["samples"]["by_temperature"]) == {"0.5", "0.8", "1.2"}
     vocab = checkpoints.vocab_of(entry)
     assert len(sampling.sample(model, vocab, 20, 0.8, seed=0)) == 20
+
+
+ALL = checkpoints.names(model_type=None)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_shipped_file_of_every_family_loads_through_the_one_loader(name):
+    assert recipes.RECIPES  # imported for its family modules, which declare their loaders
+    loaded, entry = checkpoints.load(name, "cpu", model_type=None)
+    models = list(loaded.values()) if isinstance(loaded, dict) else [loaded]
+    assert models and all(not m.training and m.cfg is not None for m in models)
+    assert entry["file"] == f"{name}.pt"
 
 
 EVALUATED = [n for n in ("shakespeare-lstm", "shakespeare-gru", "shakespeare-rnn") if n in NAMES]

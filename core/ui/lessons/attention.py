@@ -1,6 +1,7 @@
-"""Module 7 widgets: the translation attention heatmap on the dates model, the attention weight calculator, the
-attention debugging challenge (real failures of the dates model), the captioner's image attention and the
-RNN-attention vs self-attention table. The Neural Turing Machine simulator is in core/ui/lessons/ntm_demo.py."""
+"""Module 7 widgets: the measured bottleneck, the translation attention heatmap on the dates model, the attention
+weight calculator, the attention debugging challenge (real failures of the dates model) and the RNN-attention vs
+self-attention table. The captioner's image attention is in core/ui/lessons/captioning.py, the Neural Turing Machine
+simulator in core/ui/lessons/ntm_demo.py; the prose in assets/lessons/m07.md."""
 
 from __future__ import annotations
 
@@ -10,24 +11,20 @@ import html
 import json
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.cohort.store import StoreError
-from core.lessons import attention_calc, attention_cases
+from core.course import lessons
+from core.lessons import attention_calc, attention_cases, shipped
 from core.models import inference
-from core.training import captioning as captioning_training
-from core.training import checkpoints
 from core.training import seq2seq as seq2seq_training
-from core.ui import models
-from core.ui.lessons import captioning
+from core.ui import charts, lesson, models
 from core.ui.shell import PageContext, show_store_error
 
 DATES = "dates-attention"
 DEFAULT_TEXT = "Thursday, the 14th of March 2024"
 SHOWN = {" ": "␣"}
-HEAT = alt.Scale(scheme="blues", domain=[0, 1])
 
 
 def _show(ch: str) -> str:
@@ -35,11 +32,8 @@ def _show(ch: str) -> str:
 
 
 # ---------------------------------------------------------------- cached models and computations
-def is_shipped(name: str, model_type: str | None) -> bool:
-    try:
-        return name in checkpoints.names(model_type=model_type)
-    except checkpoints.CheckpointError:
-        return False
+def _dates_shipped() -> bool:
+    return shipped.is_shipped(DATES, seq2seq_training.MODEL_TYPE)
 
 
 @st.cache_data(show_spinner="Translating...", max_entries=256)
@@ -71,7 +65,7 @@ def _heatmap_template(title: str, pickable: bool) -> dict:
         x=alt.X("input:N", sort=[], title="input character (position: character)",
                 axis=alt.Axis(labelAngle=-90, labelFontSize=9)),
         y=alt.Y("output:N", sort=[], title="output character (step: character)", axis=alt.Axis(labelOverlap=False)),
-        color=alt.Color("weight:Q", scale=HEAT, title="attention weight (0–1)"),
+        color=alt.Color("weight:Q", scale=charts.HEAT, title="attention weight (0–1)"),
         tooltip=["output:N", "input:N", alt.Tooltip("weight:Q", format=".3f")])
     if pickable:
         pick = alt.selection_point(fields=["step"], name="pick", on="click")
@@ -132,12 +126,6 @@ def _bar_spec(text: str, step: int, title: str, highlight: tuple[int, int] | Non
     return attention_bar(tr.source_tokens, tr.attention[step], title, highlight).to_dict()
 
 
-def draw_spec(spec: dict, **kwargs):
-    # a little room above the title: without it, a chart right after text had its title clipped
-    return st.vega_lite_chart({"padding": {"top": 14, "left": 5, "right": 5, "bottom": 5}, **spec},
-                              width="stretch", **kwargs)
-
-
 # ---------------------------------------------------------------- 7.1 the bottleneck, measured
 @st.cache_data(show_spinner=False)
 def _bottleneck_spec(names: tuple[str, ...]) -> dict | None:
@@ -158,27 +146,22 @@ def _bottleneck_spec(names: tuple[str, ...]) -> dict | None:
 
 
 def bottleneck_chart() -> None:
-    spec = _bottleneck_spec(("dates-plain", DATES)) if is_shipped(DATES, seq2seq_training.MODEL_TYPE) else None
+    spec = _bottleneck_spec(("dates-plain", DATES)) if _dates_shipped() else None
     if spec is None:
         st.info("The dates checkpoints are not installed, so the measured comparison is not shown.")
         return
-    draw_spec(spec)
-    st.caption("Both models: the same bidirectional GRU encoder (128 units per direction), the same data and "
-               "the same 1,000 training steps; the only difference is attention. Measured on freshly generated "
-               "held-out dates and memos when the checkpoints were made (manifest: `accuracy_vs_length`).")
+    charts.draw_spec(spec)
+    st.caption(lessons.block("m07", "bottleneck-measured"))
 
 
 # ---------------------------------------------------------------- 1. translation attention heatmap
 @st.fragment
 def translation_heatmap() -> None:
     st.subheader("Translation attention heatmap")
-    if not is_shipped(DATES, seq2seq_training.MODEL_TYPE):
+    if not _dates_shipped():
         st.info(f"The `{DATES}` checkpoint is not installed; run `python -m core.train --recipe {DATES}`.")
         return
-    st.markdown("The model below turns dates written any way people write them into ISO form (YYYY-MM-DD), "
-                "one output character at a time. It is the bidirectional GRU encoder-decoder with additive "
-                "attention from Module 6. Every row of the heatmap is one output step, and every cell shows "
-                "how much weight that step gave to one input character. Each row sums to 1.")
+    lesson.text("m07", "heatmap-intro")
     text = st.text_input("A date, or a short memo with a few dates in it", DEFAULT_TEXT, max_chars=400,
                          key="m07-viz-text")
     tr = translate(text)
@@ -190,23 +173,21 @@ def translation_heatmap() -> None:
     n = len(tr.output_tokens)
     if st.session_state.get("m07-viz-slider", 1) > n:  # a shorter answer than the last one: start over
         del st.session_state["m07-viz-slider"]
-    event = draw_spec(_heatmap_spec(tr.text), on_select="rerun", selection_mode="pick", key="m07-viz-chart")
+    event = charts.draw_spec(_heatmap_spec(tr.text), on_select="rerun", selection_mode="pick",
+                             key="m07-viz-chart")
     clicked = (event or {}).get("selection", {}).get("pick") or []
     step = st.slider("Output step to inspect (or click a row of the heatmap)", 1, n, 1, key="m07-viz-slider") - 1 \
         if n > 1 else 0
     if clicked and isinstance(clicked[0], dict) and 0 <= int(clicked[0].get("step", -1)) < n:
         step = int(clicked[0]["step"])
     weights = tr.attention[step]
-    top = np.argsort(weights)[::-1][:3]
+    top = attention_calc.top_positions(weights, 3)
     st.markdown(f"Output step {step + 1} wrote **`{_show(tr.output_tokens[step])}`**. It read mostly: " +
                 ", ".join(f"`{_show(tr.source_tokens[i])}` at position {i + 1} ({weights[i]:.0%})" for i in top))
     st.markdown(shaded_text(tr.source_tokens, weights), unsafe_allow_html=True)
-    draw_spec(_bar_spec(tr.text, step, f"Where output step {step + 1} ('{_show(tr.output_tokens[step])}') looked"))
-    st.caption("Things to notice in the default example: the first two year digits ('2', '0') look at the "
-               "'2' of '24', not at '20'. Training years run from 1950 to 2049, so the century follows from the "
-               "decade digit. The month digits look at the 'a' and 'r' of 'March': 'Mar' is the shortest start that "
-               "no other month shares. Then try 03/04/2021 (US order, month first) against 03.04.2021 "
-               "(day first): the same digits, read in a different order. And try a memo with two dates.")
+    charts.draw_spec(_bar_spec(tr.text, step,
+                               f"Where output step {step + 1} ('{_show(tr.output_tokens[step])}') looked"))
+    st.caption(lessons.block("m07", "heatmap-notice"))
 
 
 # ---------------------------------------------------------------- 2. attention weight calculator
@@ -219,11 +200,11 @@ def _weights_spec(weights: tuple[float, ...]) -> dict:
         y=alt.Y("weight:Q", title="weight (share of attention, 0–1)", scale=alt.Scale(domain=[0, 1])),
         tooltip=["key", alt.Tooltip("weight:Q", format=".4f")]).to_dict()
 
+
 @st.fragment
 def weight_calculator() -> None:
     st.subheader("Attention weight calculator")
-    st.markdown("One query, three keys, three values: the smallest complete attention step. Edit any number "
-                "and every quantity below is recomputed.")
+    lesson.text("m07", "calculator-intro")
     cols = st.columns(3)
     q1 = cols[0].number_input("query q₁", -10.0, 10.0, attention_calc.EXAMPLE_QUERY[0], 0.1, key="m07-calc-q1")
     q2 = cols[1].number_input("query q₂", -10.0, 10.0, attention_calc.EXAMPLE_QUERY[1], 0.1, key="m07-calc-q2")
@@ -254,10 +235,9 @@ def weight_calculator() -> None:
     cols[1].metric("context c₂", f"{res.context[1]:.4f}" if len(res.context) > 1 else "–")
     cols[2].metric("spread of the weights", f"{attention_calc.entropy_bits(res.weights):.3f} bits",
                    help=f"Entropy: 0 bits = all weight on one key; log₂ {len(names)} = "
-                        f"{np.log2(len(names)):.3f} bits = spread evenly.")
-    draw_spec(_weights_spec(tuple(res.weights)))
-    st.caption("Try doubling both query numbers: the order of the scores stays the same, but the weights get "
-               "sharper. Make two keys identical: they always get identical weight.")
+                        f"{attention_calc.max_entropy_bits(len(names)):.3f} bits = spread evenly.")
+    charts.draw_spec(_weights_spec(tuple(res.weights)))
+    st.caption(lessons.block("m07", "calculator-try"))
 
 
 # ---------------------------------------------------------------- 3. attention debugging challenge
@@ -265,7 +245,7 @@ def weight_calculator() -> None:
 def debugging_challenge(ctx: PageContext) -> None:
     st.subheader("Attention debugging challenge")
     data = failure_cases()
-    if not data or not data.get("cases") or not is_shipped(DATES, seq2seq_training.MODEL_TYPE):
+    if not data or not data.get("cases") or not _dates_shipped():
         st.info("The failure cases have not been generated here; run `python -m core.lessons.attention_cases`.")
         return
     totals = "; ".join(f"{s['wrong']} wrong out of {s['memos']} {s['name']}" for s in data["sets"])
@@ -288,7 +268,8 @@ def debugging_challenge(ctx: PageContext) -> None:
     shown_ch = _show(tr.output_tokens[step]) if step < len(tr.output_tokens) else "?"
     st.markdown(f"The first wrong character is output step {step + 1} (it wrote `{shown_ch}`). Its attention:")
     st.markdown(shaded_text(tr.source_tokens, tr.attention[step]), unsafe_allow_html=True)
-    draw_spec(_bar_spec(case["source"], step, f"Attention at output step {step + 1}, the first wrong character"))
+    charts.draw_spec(_bar_spec(case["source"], step,
+                               f"Attention at output step {step + 1}, the first wrong character"))
     keys = list(attention_cases.DIAGNOSES)
     choice = st.radio("Your diagnosis", keys, index=None, key=f"m07-dbg-answer-{i}",
                       format_func=attention_cases.DIAGNOSES.get)
@@ -312,16 +293,15 @@ def _reveal(case: dict, tr: seq2seq_training.Translation, choice: str, counts: d
     cols[1].metric("on other dates", f"{case['mass_other_dates']:.0%}")
     cols[2].metric("on non-date text", f"{case['mass_elsewhere']:.0%}")
     a, b = case["spans"][case["date_index"]]
-    draw_spec(_bar_spec(case["source"], case["step"], "The same attention, with the span it should have read in red",
-                    (a, b)))
+    charts.draw_spec(_bar_spec(case["source"], case["step"],
+                               "The same attention, with the span it should have read in red", (a, b)))
     if case["alignment"] is not None:
         st.markdown(f"Over the whole answer, the output characters of each date put on average "
                     f"**{case['alignment']:.0%}** of their attention on that date's text (1.0 would be perfect "
                     f"alignment; the model's average over all held-out memos is in the manifest as "
                     f"`attention_on_right_date`).")
     else:
-        st.markdown("The answer has a different number of dates than the memo, so the date-by-date alignment "
-                    "cannot be measured for the whole answer.")
+        lesson.text("m07", "alignment-unmeasured")
     if counts:
         st.markdown(f"Across all {sum(counts.values())} wrong answers found: " + ", ".join(
             f"{attention_cases.DIAGNOSES[d].split(' (')[0].lower()}: **{n}**" for d, n in counts.items() if n) + ".")
@@ -332,38 +312,7 @@ def _reveal(case: dict, tr: seq2seq_training.Translation, choice: str, counts: d
                "recognised from the number of dates in the answer.")
 
 
-# ---------------------------------------------------------------- image attention (built by the m06 captioner)
-def image_attention_demo(key_prefix: str) -> bool:
-    """The captioner's soft/hard image attention demo (core/ui/lessons/captioning.py, Module 6's model). False, with a
-    note, when its checkpoint is not installed."""
-    if not is_shipped(captioning_training.RECIPE, None):
-        st.info(f"The image attention demo uses the captioner from Module 6, which is not installed here; "
-                f"`python -m core.train --recipe {captioning_training.RECIPE}` creates it.")
-        return False
-    captioning.image_attention_demo(key_prefix)
-    return True
-
-
 # ---------------------------------------------------------------- 5. comparison table
-COMPARISON = pd.DataFrame(
-    {"RNN encoder-decoder with attention (this module)": [
-        "The decoder's current state looks at the encoder's states",
-        "One output step at a time: step t needs the state from step t-1",
-        "Sits on top of recurrence, which still carries order and the running summary",
-        "A learned score (additive, or a dot product) between decoder state and each encoder state",
-        "Grows with input length × output length; each step is sequential",
-        "Removed the fixed-size bottleneck between encoder and decoder"],
-     "Transformer self-attention (next step)": [
-        "Every position looks at every position of the same sequence (and the decoder also at the encoder)",
-        "All positions of a training sequence in parallel; generation is still one token at a time",
-        "Replaces recurrence; order has to be added with positional encodings",
-        "Scaled dot products between learned query and key projections, in several heads at once",
-        "Grows with the square of the sequence length, but runs in parallel on a GPU",
-        "Removed the sequential bottleneck in training, which made very large models practical"]},
-    index=["What looks at what", "How it is computed", "Role of recurrence", "Score", "Cost",
-           "Main problem it solved"])
-
-
 def comparison_table() -> None:
     st.subheader("From RNN attention to transformer self-attention")
-    st.table(COMPARISON)
+    lesson.text("m07", "rnn-vs-self-attention")

@@ -1,5 +1,6 @@
 """Module 6 widgets on the dates encoder-decoders: the translation sandbox (context vector, decoder steps, long
-inputs), the model-size trade-off explorer, the build-the-pipeline exercise and the cross-domain brainstorm."""
+inputs), the model-size trade-off explorer, the build-the-pipeline exercise and the cross-domain brainstorm. The
+prose is in assets/lessons/m06.md."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from core.cohort.store import StoreError
+from core.course import lessons
 from core.data import tasks
 from core.lessons import translation_steps
 from core.models import inference
 from core.training import checkpoints
 from core.training import seq2seq as seq2seq_training
-from core.ui import models
+from core.ui import charts, lesson, models
 from core.ui import quiz as quiz_ui
 from core.ui.shell import PageContext, show_store_error
 
@@ -21,13 +23,6 @@ PLAIN, ATTENTION = "dates-plain", "dates-attention"
 LABELS = {PLAIN: "no attention (fixed context vector)", ATTENTION: "with attention"}
 DEFAULT_TEXT = "Thursday, the 14th of March 2024"
 BRAINSTORM = ("m06", "brainstorm")  # the same slot as the module quiz's reflection question
-
-
-def show_spec(spec: dict, width: str = "stretch") -> None:
-    """Draw a Vega-Lite spec made by a cached builder below. Building an Altair chart and validating it costs
-    0.1-0.3 s on a busy 2-core box, so each chart's spec is built once per input (tests/app/test_module_6.py
-    validates the builders against Altair's schema)."""
-    st.vega_lite_chart(spec, width=width)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -95,7 +90,7 @@ def _step_view(name: str, walk: translation_steps.Walkthrough, key: str) -> None
         st.caption(f"Most attention at this step on character {i + 1}: …{text[max(0, i - 12):i]}"
                    f"【{text[i]}】{text[i + 1:i + 13]}…")
     else:
-        st.caption("No attention: every step sees the same context vector, plus what it has written so far.")
+        st.caption(lessons.block("m06", "no-attention-step"))
 
 
 @st.fragment
@@ -106,12 +101,7 @@ def translation_sandbox(key_prefix: str = "m06") -> None:
         st.warning("The dates checkpoints are not shipped with this copy of the course, so the sandbox is off. "
                    "`python -m core.train --recipe dates-plain` and `--recipe dates-attention` recreate them.")
         return
-    st.markdown("A real English-to-French model is hundreds of megabytes and days of training, so the sandbox uses "
-                "a translation task small enough to run here: from dates as people write them (*14 Feb 1987*, "
-                "*3/9/21*, *the 4th of October*) to ISO dates (*1987-02-14*). The models are the same "
-                "encoder-decoder shape as a 2014 translator: a bidirectional GRU encoder and a GRU decoder that "
-                "writes one character at a time. Both were trained for the same 1,000 steps on the same data; "
-                "one has attention (module 7), one does not.")
+    lesson.text("m06", "sandbox-intro")
     _typed(names, key_prefix)
     _long_inputs(key_prefix)
 
@@ -128,33 +118,31 @@ def _typed(names: list[str], key_prefix: str) -> None:
     for col, name in zip(cols, names, strict=True):
         col.metric(LABELS[name], walks[name].output or "(nothing)")
     plain = walks[PLAIN]
-    show_spec(_context_spec(tuple(plain.context)))
+    charts.show_spec(_context_spec(tuple(plain.context)))
     st.caption(f"The encoder read {len(plain.text)} characters and handed the no-attention decoder these "
-               f"{len(plain.context)} numbers (red negative, blue positive). Every step of the decoder sees only "
-               "this vector and the characters it has already written. Type a longer text: the bar does not grow.")
+               f"{len(plain.context)} numbers (red negative, blue positive). " + lessons.block("m06", "context-fixed"))
     which = st.radio("Watch the decoder of", names, format_func=LABELS.get, horizontal=True,
                      key=f"{key_prefix}-tr-which")
     _step_view(which, walks[which], f"{key_prefix}-tr-step-{which}")
 
 
 def _long_inputs(key_prefix: str) -> None:
-    st.markdown("**Make the input long.** Held-out memos (never seen in training) of the length you choose, with "
-                "one to five dates hidden among filler sentences. Both models must list every date in order.")
+    lesson.text("m06", "long-inputs")
     cols = st.columns(2)
     length = cols[0].slider("memo length (characters)", 30, 330, 150, 10, key=f"{key_prefix}-tr-len")
     seed = cols[1].number_input("memo set", 0, 999, 0, key=f"{key_prefix}-tr-seed",
                                 help="Change it for another set of memos.")
     df = _memos(length, int(seed), 10)
-    score = {label: float((df[label] == df["correct answer"]).mean()) for label in df.columns[2:]}
+    score = translation_steps.exact_match_shares(list(df["correct answer"]),
+                                                 {label: list(df[label]) for label in df.columns[2:]})
     cols = st.columns(len(score))
     for col, (label, share) in zip(cols, score.items(), strict=True):
         col.metric(f"{label}: exact answers", f"{share:.0%}", help="Out of the 10 memos below, computed now.")
     st.dataframe(df, hide_index=True, width="stretch")
-    show_spec(_length_spec())
+    charts.show_spec(_length_spec())
     n = _manifest()["n_test"]
     st.caption(f"Measured when the checkpoints were made, on {n:,} fresh held-out inputs per model "
-               f"(`python -m core.evaluate {PLAIN} --json` re-measures). Without attention, accuracy collapses once "
-               "inputs pass about 80 characters: one fixed-size vector cannot carry several dates and their order.")
+               f"(`python -m core.evaluate {PLAIN} --json` re-measures). " + lessons.block("m06", "length-collapse"))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -221,16 +209,12 @@ def size_explorer(key_prefix: str = "m06") -> None:
         st.warning("The three model sizes are not shipped with this copy of the course, so the explorer is off.")
         return
     df = _size_frame()
-    st.markdown("The same date task and the same 1,000 training steps at three sizes of the attention model "
-                "(hidden size 32, 64 and 128). Bigger is more accurate and needs more memory. Time per answer grows "
-                "less than the size does: at batch 1 on a CPU, each decoder step pays fixed overheads that do not "
-                "depend on the hidden size, so the latency column is noisy and far from proportional. Which model "
-                "you would ship depends on which axis hurts you.")
+    lesson.text("m06", "size-intro")
     cols = st.columns(2)
     cost = cols[0].selectbox("Cost axis", list(COSTS), format_func=COSTS.get, key=f"{key_prefix}-size-cost")
     quality = cols[1].selectbox("Quality axis", list(QUALITY), format_func=QUALITY.get,
                                 key=f"{key_prefix}-size-quality")
-    show_spec(_size_spec(cost, quality))
+    charts.show_spec(_size_spec(cost, quality))
     table = df[["name", "hidden", "params", "weights_kb", "short_ms", "memo_200_ms", "all_formats", "long_split",
                 "train_cpu_s"]].rename(columns={"short_ms": "short date (ms)", "memo_200_ms": "200-char memo (ms)",
                                                 "weights_kb": "weights (KB)", "all_formats": "single dates",
@@ -238,16 +222,14 @@ def size_explorer(key_prefix: str = "m06") -> None:
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "single dates": st.column_config.NumberColumn(format="percent"),
         "long memos": st.column_config.NumberColumn(format="percent")})
-    st.caption("Accuracy: fresh held-out inputs, measured when each checkpoint was made. Latency: median of 30 "
-               "batch-1 runs on one CPU thread, measured at the same time, while other jobs shared the machine, so "
-               "small differences are noise. Re-measure here:")
+    st.caption(lessons.block("m06", "size-how-measured"))
     state = st.session_state.setdefault(f"{key_prefix}-size-bench", 0)
     if st.button("Time the three sizes now on this server", key=f"{key_prefix}-size-run",
                  icon=":material/timer:"):
         st.session_state[f"{key_prefix}-size-bench"] = state = state + 1
     if state:
         st.dataframe(_bench_now(tuple(df["name"]), state), hide_index=True)
-        st.caption("Median of 7 runs each, just now, with whatever else this server is doing.")
+        st.caption(lessons.block("m06", "size-now"))
 
 
 def pipeline_exercise(ctx: PageContext) -> None:
@@ -256,10 +238,7 @@ def pipeline_exercise(ctx: PageContext) -> None:
 
 def brainstorm(ctx: PageContext, key_prefix: str = "m06") -> None:
     st.subheader("Cross-domain brainstorm")
-    st.markdown("Which problem at your work pairs two kinds of data, such as photos and text, audio and text, or "
-                "form fields and free text? Name what the encoder would read and what the decoder would write, "
-                "one piece at a time. Your note is saved with your progress; it also fills the reflection question "
-                "in the quiz below.")
+    lesson.text("m06", "brainstorm")
     try:
         saved = ctx.store.reflections(ctx.learner.id, BRAINSTORM[0]).get(BRAINSTORM, "")
     except StoreError as exc:

@@ -1,6 +1,7 @@
 """Module 10 capstone widgets: project picker, dataset explorer, server-side evaluation with neuron view,
 milestones and badges, presentation export, certificate and the summative reflections. The cohort features
-(leaderboard, gallery and vote, peer review) are in core.ui.lessons.capstone_cohort. Numbers come from core and the store."""
+(leaderboard, gallery and vote, peer review) are in core.ui.lessons.capstone_cohort. Numbers come from core and the
+store; the prose is in assets/lessons/m10.md."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ from core.capstone import export as capstone_export
 from core.capstone import neurons as capstone_neurons
 from core.capstone import projects as capstone
 from core.cohort.store import StoreError
-from core.course import progress
+from core.course import lessons, progress
 from core.data.corpora import load_text
 from core.jobs import registry as jobs
 from core.jobs import runs as learner_runs
-from core.ui import models, own_model
+from core.ui import charts, lesson, models, own_model
 from core.ui.shell import PageContext, show_store_error
 
 PROJECT = "m10-project"  # reflections quiz id for the project choice and presentation notes
@@ -82,8 +83,7 @@ def _seed_trainer(t: capstone.Template) -> None:
 
 def template_picker(ctx: PageContext) -> None:
     st.subheader("Choose your project")
-    st.markdown("Pick a level and a kind of text. Together they give a starting point: a data set, a model size "
-                "and a time budget that fit this server, a concrete challenge and what to look for in samples.")
+    lesson.text("m10", "template-intro")
     saved = chosen_template(ctx)
     levels = {x["id"]: x["title"] for x in capstone.levels()}
     domains = {x["id"]: x["title"] for x in capstone.domains()}
@@ -117,8 +117,7 @@ def template_picker(ctx: PageContext) -> None:
                   on_click=_seed_trainer, args=(t,), help="Sets the trainer's data, cell, size, dropout and time.")
         b3.download_button("Starter script (.py)", capstone.starter_script(t), file_name="capstone_start.py",
                            mime="text/x-python", key="m10-starter", icon=":material/download:")
-        st.caption("The in-app trainer caps each run (time, size) so a cohort can share one server; the starter "
-                   "script runs the same course code on your own machine without those caps.")
+        st.caption(lessons.block("m10", "trainer-caps"))
     if saved:
         st.caption(f"Your project: **{saved.title}**.")
     if st.session_state.get("m10-seeded"):
@@ -190,9 +189,7 @@ def dataset_explorer(ctx: PageContext) -> None:
         {"split": "validation", "characters": len(split.val), "use": "choose settings and checkpoints"},
         {"split": "test", "characters": len(split.test), "use": "report once, at the very end"},
     ]), hide_index=True)
-    st.caption("The splits are contiguous blocks, in this order: shuffling characters would put neighbours of "
-               "every validation character into the training set. The in-app trainer holds out the last 10% "
-               "as its validation split.")
+    st.caption(lessons.block("m10", "contiguous-splits"))
     seed = st.session_state.get("m10-snippet-seed", 0)
     for snippet in capstone_data.snippets(split.train, 2, 240, seed):
         st.code(snippet, language=None, wrap_lines=True)
@@ -230,8 +227,7 @@ def evaluation(ctx: PageContext) -> None:
     st.subheader("Evaluate: the server measures your run")
     st.markdown("Numbers on this page are computed by the course server: it loads your saved model, scores it "
                 f"on the held-out text stored with the run (up to {capstone.EVAL_MAX_CHARS:,} characters) and "
-                "draws a sample at a fixed seed. You cannot type a result in; that is what makes the leaderboard "
-                "fair.")
+                "draws a sample at a fixed seed. " + lessons.block("m10", "server-measures"))
     rec = pick_run(ctx, "m10-eval-run")
     if rec is None:
         return
@@ -309,10 +305,7 @@ def _heat(chars: list[str], values: list[float]) -> str:
 @st.fragment
 def neuron_view(ctx: PageContext) -> None:
     st.subheader("Neuron view")
-    st.markdown("Which hidden units track something you can name? The server runs your model over the start of "
-                "its held-out text and correlates every unit of the top layer with simple features of the text "
-                "(inside quotes, position in the line, after a space, ...). A correlation near ±1 means the unit "
-                "follows the feature closely; near 0, not at all.")
+    lesson.text("m10", "neuron-intro")
     rec = pick_run(ctx, "m10-neuron-run")
     if rec is None:
         return
@@ -332,7 +325,7 @@ def neuron_view(ctx: PageContext) -> None:
     neuron = st.selectbox("Show a neuron", list(best["neuron"]), key="m10-neuron")
     values = scan.activations[:, neuron].tolist()
     st.markdown(_heat(scan.chars[:600], values[:600]), unsafe_allow_html=True)
-    st.caption("Red: the unit is positive after that character, blue: negative; stronger colour, larger value.")
+    st.caption(lessons.block("m10", "neuron-colours"))
     feature = st.selectbox("It tracks", list(scan.corr), key="m10-neuron-feature",
                            index=list(scan.corr).index(best.set_index("neuron").loc[neuron, "feature"]))
     r = scan.corr[feature][neuron]
@@ -413,7 +406,7 @@ def _cohort_comparison(ctx: PageContext, ev: capstone.Events, my_badges: int) ->
         x=alt.X("share:Q", title="share of the cohort", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         y=alt.Y("step:N", sort=None, title=None),
         color=alt.Color("you:N", title="you", scale=alt.Scale(domain=["done", "not yet"],
-                                                              range=["#2e7d32", "#b0bec5"])),
+                                                              range=[charts.DONE_COLOR, charts.OFF_PATH_COLOR])),
         tooltip=["step", "learners", alt.Tooltip("share:Q", format=".0%"), "you"]), width="stretch")
     st.caption(f"Counts only, never names. Badges per learner in your cohort: {stats['badges_per_learner']:.1f}; "
                f"yours: {my_badges}.")

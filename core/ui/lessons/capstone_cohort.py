@@ -1,5 +1,6 @@
 """Module 10 cohort features: the leaderboard (server-measured, per data set), the anonymous sample gallery with
-likes and the final-challenge vote, and blinded peer review. Everything is scoped to the viewer's cohort."""
+likes and the final-challenge vote, and blinded peer review. Everything is scoped to the viewer's cohort; the prose
+is in assets/lessons/m10.md."""
 
 from __future__ import annotations
 
@@ -8,24 +9,22 @@ import streamlit as st
 
 from core.capstone import projects as capstone
 from core.cohort.store import StoreError
-from core.ui import models
+from core.course import lessons
+from core.ui import lesson, models
 from core.ui.lessons.capstone import pick_run
 from core.ui.shell import PageContext, show_store_error
 
 
 def leaderboard(ctx: PageContext) -> None:
     st.subheader("Leaderboard")
-    st.markdown("Ranked by the perplexity the server measured on each run's held-out split (lower is better), "
-                "within your cohort and one data set at a time, since perplexities on different texts do not "
-                "compare. Each learner's best entry counts.")
+    lesson.text("m10", "leaderboard-intro")
     cats = ctx.store.leaderboard_categories(ctx.learner.id)
     if not cats:
         st.caption("No entries yet. Measure a run above and submit it.")
         return
     cat = st.selectbox("Data set", cats, key="m10-board-cat")
     if cat == capstone.OWN_DATA:
-        st.caption("Own-data entries are scored on each learner's own text: the ranking only says who fits "
-                   "their own text better. Compare each with its unigram baseline.")
+        st.caption(lessons.block("m10", "own-data-ranking"))
     rows = ctx.store.leaderboard(ctx.learner.id, cat)
     st.dataframe(pd.DataFrame([{
         "rank": r.rank, "learner": r.name + (" (you)" if r.is_you else ""), "run": r.title, "track": r.track or "",
@@ -80,9 +79,7 @@ def _vote(ctx: PageContext, sample_id: int) -> None:
 
 def gallery(ctx: PageContext) -> None:
     st.subheader("Sample gallery and final challenge")
-    st.markdown("Samples your cohort shared, newest first, without names. Like the ones you enjoy; for the final "
-                "challenge, vote once for the most creative and coherent sample (you can change your vote, not "
-                "vote for your own).")
+    lesson.text("m10", "gallery-intro")
     share_sample(ctx)
     items = ctx.store.gallery(ctx.learner.id)
     tally = ctx.store.vote_tally(ctx.learner.id)
@@ -113,8 +110,7 @@ def gallery(ctx: PageContext) -> None:
 
 def peer_review(ctx: PageContext) -> None:
     st.subheader("Peer review (blinded)")
-    st.markdown("You review three classmates' samples; you do not see who wrote them, and they never see who "
-                "reviewed them, only the average of their ratings. Rate each from 1 (poor) to 5 (excellent).")
+    lesson.text("m10", "peer-review-intro")
     try:
         tasks = ctx.store.review_tasks(ctx.learner.id)
     except StoreError as exc:

@@ -1,6 +1,7 @@
 """Module 10 progress dashboard: the learner's capstone phases timed from recorded events (saved notes, saved runs,
 server measurements, submissions, badges), the runs' validation loss over time, and what comes next. It only reads
-the learner's own rows of the store and run records; no time is estimated or typed in."""
+the learner's own rows of the store and run records; no time is estimated or typed in. The prose is in
+assets/lessons/m10.md."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import streamlit as st
 
 from core.capstone import projects as capstone
 from core.cohort.store import StoreError
+from core.ui import charts, lesson
 from core.ui.lessons.capstone import PROJECT, events
 from core.ui.shell import PageContext, show_store_error
 
-STATUS_COLOURS = alt.Scale(domain=["done", "current"], range=["#2e7d32", "#f9a825"])
+STATUS_COLOURS = alt.Scale(domain=["done", "current"], range=[charts.DONE_COLOR, "#f9a825"])
 
 
 def _when(t: datetime | None) -> str:
@@ -72,10 +74,7 @@ def progress_dashboard(ctx: PageContext) -> None:
     now = datetime.now(UTC)
     ps = capstone.phases(ev, note_times)
     current = capstone.current_phase(ps)
-    st.markdown("Each phase ends at the recorded event that reached its milestone and starts at the latest "
-                "milestone event before it, so a duration is the time between two things you actually did, not "
-                "time spent on this page (the course does not track that). Notes count from their **latest** "
-                "save, so editing a note later moves its time.")
+    lesson.text("m10", "progress-intro")
     cols = st.columns(3)
     cols[0].metric("milestones reached", f"{sum(p.status == 'done' for p in ps)} of {len(ps)}")
     cols[1].metric("current phase", current.name if current else "all reached")

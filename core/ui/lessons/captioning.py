@@ -1,6 +1,7 @@
 """The scene captioner on a page: `captioning_demo` (module 6: pick or upload a picture, see the CNN feature map,
 watch the caption appear word by word, and what it gets wrong) and `image_attention_demo` (module 7: per-word
-attention over the grid, soft and hard side by side). Numbers come from the shipped checkpoints/captioner.pt."""
+attention over the grid, soft and hard side by side; `image_attention_if_installed` places it on the page). Numbers come from the shipped checkpoints/captioner.pt; the
+prose is in assets/lessons/m06.md and m07.md."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.course import lessons
 from core.data import scenes
+from core.lessons import captioner_views, shipped
 from core.models import inference
 from core.training import captioning as captioning_training
 from core.training import checkpoints
-from core.ui.lessons.beyond_text import show_spec
+from core.ui import charts, lesson
 
 ZOOM = 5  # 48-pixel pictures shown at 240 pixels
 NOTHING = "nothing"
@@ -75,8 +78,7 @@ def _picture(key_prefix: str) -> tuple[np.ndarray | None, scenes.Scene | None]:
             return None, None
         scene = scenes.make_scene(objects)
         return scenes.render(scene), scene
-    st.caption("Drawing would need a canvas component this course does not include; draw in any app and upload "
-               "a screenshot instead. The picture is cropped to a square and shrunk to 48x48 pixels.")
+    st.caption(lessons.block("m06", "upload-how"))
     upload = st.file_uploader("Picture (PNG, JPEG, WebP, BMP, GIF)", type=["png", "jpg", "jpeg", "webp", "bmp", "gif"],
                               key=f"{key_prefix}-cap-upload")
     if upload is None:
@@ -109,13 +111,13 @@ def _feature_map(desc: captioning_training.Description, key_prefix: str) -> None
                     format_func={"strength": f"overall strength (length of each cell's {c}-number vector)",
                                  "channel": "one channel"}.get)
     if view == "strength":
-        show_spec(_grid_spec(np.linalg.norm(fmap, axis=0), "CNN features: strength per grid cell",
-                             "vector length"), width="content")
+        charts.show_spec(_grid_spec(captioner_views.feature_strength(fmap), "CNN features: strength per grid cell",
+                                    "vector length"), width="content")
     else:
-        strongest = np.argsort(-fmap.reshape(c, -1).max(1))
-        ch = st.slider("channel", 0, c - 1, int(strongest[0]), key=f"{key_prefix}-cap-channel",
+        strongest = captioner_views.strongest_channels(fmap)
+        ch = st.slider("channel", 0, c - 1, strongest[0], key=f"{key_prefix}-cap-channel",
                        help=f"The most active channels for this picture: {', '.join(map(str, strongest[:5]))}.")
-        show_spec(_grid_spec(fmap[ch], f"CNN feature channel {ch}", "activation"), width="content")
+        charts.show_spec(_grid_spec(fmap[ch], f"CNN feature channel {ch}", "activation"), width="content")
     st.caption(f"The CNN turns the 48x48 picture into a {g}x{g} grid; each cell holds {c} numbers describing its "
                "8x8-pixel patch and surroundings. This grid is all the decoder ever sees of the picture.")
 
@@ -140,9 +142,8 @@ def captioning_demo(key_prefix: str = "m06") -> None:
     if loaded is None:
         return
     _, entry = loaded
-    st.markdown("A real captioner, small enough to train in a few CPU-minutes: a three-layer CNN encoder and an "
-                "LSTM decoder, trained on generated scenes of one to three coloured shapes. It knows "
-                f"{len(scenes.WORDS)} words and nothing else: four colours, three shapes, five places, and counts.")
+    st.markdown(lessons.block("m06", "captioner-intro") + f" It knows {len(scenes.WORDS)} words and nothing else: "
+                "four colours, three shapes, five places, and counts.")
     image, scene = _picture(key_prefix)
     if image is None:
         return
@@ -152,8 +153,7 @@ def captioning_demo(key_prefix: str = "m06") -> None:
         st.image(scenes.upscale(image, ZOOM), caption="What the model sees (48x48 pixels, enlarged)")
     with right:
         _feature_map(desc, key_prefix)
-    st.markdown("**The caption, word by word.** At each step the decoder outputs a probability for every word it "
-                "knows; the most likely one is written and fed back in.")
+    lesson.text("m06", "caption-word-by-word")
     n = len(desc.words)
     play = st.button("Play", key=f"{key_prefix}-cap-play", icon=":material/play_arrow:")
     t = st.slider("words written", 1, n, n, key=f"{key_prefix}-cap-step") if n > 1 else 1
@@ -175,10 +175,7 @@ def captioning_demo(key_prefix: str = "m06") -> None:
     if scene is not None:
         _verdict(desc.caption, scene)
     else:
-        st.info("There is no right answer for an uploaded picture. The model can only say what the scene "
-                "language allows, so a photo gets a caption about coloured shapes at five places, written with the "
-                "same confidence. That is the honest limit of any captioner: it describes in terms of its training "
-                "data.", icon=":material/info:")
+        st.info(lessons.block("m06", "upload-no-answer"), icon=":material/info:")
     _honest_scores(entry)
 
 
@@ -201,6 +198,16 @@ def _honest_scores(entry: dict) -> None:
         if m["errors"]:
             st.markdown("Some of its mistakes on held-out scenes:")
             st.dataframe(pd.DataFrame(m["errors"][:6]), hide_index=True, width="stretch")
+
+
+def image_attention_if_installed(key_prefix: str) -> bool:
+    """Module 7's image attention demo, or a note when the captioner's checkpoint is not installed (then False)."""
+    if not shipped.is_shipped(captioning_training.RECIPE, None):
+        st.info(f"The image attention demo uses the captioner from Module 6, which is not installed here; "
+                f"`python -m core.train --recipe {captioning_training.RECIPE}` creates it.")
+        return False
+    image_attention_demo(key_prefix)
+    return True
 
 
 @st.fragment
@@ -233,17 +240,13 @@ def image_attention_demo(key_prefix: str = "m07") -> None:
             st.caption("The soft caption ended earlier.")
     with right:
         if t <= len(hard.words):
-            one_hot = np.zeros_like(hard.attention[t - 1])
-            one_hot.flat[hard.cells[t - 1]] = 1.0
+            one_hot = captioner_views.hard_cell_map(hard.attention[t - 1], hard.cells[t - 1])
             st.image(scenes.overlay(image, one_hot, ZOOM),
                      caption=f"word {t}: '{hard.words[t - 1]}' · read one cell only, drawn with probability "
                              f"{hard.attention[t - 1].flat[hard.cells[t - 1]]:.0%}")
         else:
             st.caption("The hard caption ended earlier.")
-    st.caption("Brighter cells carry more weight (scaled so the largest is brightest). Learned attention need not "
-               "look where a person would: for colour and shape words it often lands on the object, but for "
-               "filler words such as 'at' and 'the' it often rests on empty cells, and places can also be read from "
-               "the position code each cell carries.")
+    st.caption(lessons.block("m07", "image-attention-where"))
     with st.expander("Every word's soft attention at once", icon=":material/grid_view:"):
         per_row = 6
         for start in range(0, len(soft.words), per_row):

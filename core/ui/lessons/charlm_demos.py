@@ -1,18 +1,17 @@
 """Module 4 interactive demos: the 'hello' RNN trained live, the temperature playground, the guess-the-next-
-character game and the loss/perplexity calculators. Numbers come from core.lessons.hello or the shipped LSTM."""
+character game and the loss/perplexity calculators. Numbers come from core.lessons.hello, core.lessons.guessing or
+the shipped LSTM; the lesson text is in assets/lessons/m04.md."""
 
 from __future__ import annotations
-
-import random
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.lessons import hello
+from core.lessons import guessing, hello
 from core.models import inference, sampling
 from core.training import checkpoints
-from core.ui import models, urlstate
+from core.ui import lesson, models, urlstate
 from core.ui.lessons import rnn_demos
 
 SHOWN = {" ": "␣", "\n": "⏎"}
@@ -58,9 +57,7 @@ def _prob_chart(views: list[hello.StepView], title: str) -> alt.Chart:
 @st.fragment
 def hello_example() -> None:
     st.subheader("Train the 'hello' RNN yourself")
-    st.markdown("Four letters, **h e l o**, and one word. The network reads `h`, `e`, `l`, `l` and at each step "
-                "must name the next letter: `e`, `l`, `l`, `o`. Note that after `l` it must say `l` once and "
-                "`o` once, which only works if the hidden state remembers how far into the word it is.")
+    lesson.text("m04", "hello-intro")
     cols = st.columns(3)
     hidden = cols[0].slider("hidden units", 2, 16, 3, key="m04-hello-hidden")
     steps = cols[1].slider("training steps (Adam)", 0, 300, 100, 10, key="m04-hello-steps")
@@ -142,19 +139,6 @@ def temperature_playground(ctx=None) -> None:
               delta=f"{max(reshaped) - dist[0][1]:+.1%} vs τ = 1")
 
 
-GAME_LINES = ("But, soft! what light through yonder window breaks?", "A horse! a horse! my kingdom for a horse!",
-              "Shall I compare thee to a summer's day?", "The quality of mercy is not strain'd",
-              "Good night, good night! parting is such sweet sorrow", "Now is the winter of our discontent")
-
-
-def game_round(round_no: int) -> tuple[str, str]:
-    """(prefix, answer) of a round: a famous line cut at a seeded position."""
-    rng = random.Random(1000 + round_no)
-    line = GAME_LINES[rng.randrange(len(GAME_LINES))]
-    cut = rng.randrange(6, len(line))
-    return line[:cut], line[cut]
-
-
 @st.fragment
 def guess_game() -> None:
     st.subheader("Guess the next character")
@@ -164,23 +148,23 @@ def guess_game() -> None:
         return
     state = st.session_state.setdefault("m04-game", {"round": 0, "you": 0, "model": 0, "top3": 0,
                                                      "revealed": False})
-    prefix, answer = game_round(state["round"])
+    prefix, answer = guessing.game_round(state["round"])
     st.code(prefix + "▌", language=None)
     key = f"m04-guess-{state['round']}"
     guess = st.text_input("Your guess (one character; a space counts)", max_chars=1, key=key)
 
     def reveal() -> None:
-        top = next_probs(name, prefix)[:3]
-        state["you"] += st.session_state[key] == answer
-        state["model"] += top[0][0] == answer
-        state["top3"] += answer in [ch for ch, _ in top]
+        got = guessing.score(st.session_state[key], answer, next_probs(name, prefix))
+        state["you"] += got.you
+        state["model"] += got.model
+        state["top3"] += got.top3
         state["revealed"] = True
 
     cols = st.columns(2)
     cols[0].button("Reveal", key="m04-reveal", disabled=state["revealed"] or not guess, on_click=reveal)
     if state["revealed"]:
         top = next_probs(name, prefix)
-        p_answer = dict(top)[answer] if answer in dict(top) else 0.0
+        p_answer = guessing.answer_probability(answer, top)
         st.markdown(f"Answer: **{_show(answer)}**; you said **{_show(guess)}**. The model gave the answer "
                     f"{p_answer:.1%}, a loss of {hello.cross_entropy(max(p_answer, 1e-12)):.2f} nats.")
         st.dataframe(pd.DataFrame([{"rank": i + 1, "character": _show(ch), "probability": f"{p:.1%}"}

@@ -1,5 +1,6 @@
 """Module 5 widgets: the live sample gallery (Shakespeare, LaTeX, C, baby names with a real-or-invented vote and
-the measured novelty of generated names) and the spot-the-error challenge on real samples, checked by core.lessons.gallery."""
+the measured novelty of generated names) and the spot-the-error challenge on real samples, checked by
+core.lessons.gallery. Lesson text: assets/lessons/m05.md."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core import metrics
 from core.cohort.store import StoreError
-from core.course import content
+from core.course import content, lessons
 from core.data.corpora import REPO_ROOT, CorpusError, corpus_path
 from core.lessons import gallery
 from core.models import sampling
 from core.training import checkpoints
-from core.ui import models
+from core.ui import lesson, models
 from core.ui.shell import PageContext, show_store_error
 
 MODELS = {"play": "shakespeare-lstm-best", "latex": "latex-lstm", "c": "linux-lstm", "names": "names-lstm"}
@@ -87,8 +87,7 @@ def _shakespeare() -> None:
     text, seconds, unknown = generate(name, prime, tau, seed)
     st.code(prime + gallery.cut_speech(text), language=None, wrap_lines=True)
     _timing(text, seconds, unknown)
-    st.caption("The model is primed with the name and a colon, the way every speech opens in its training text; "
-               "the speech is cut at the first blank line, where the next speaker would begin.")
+    st.caption(lessons.block("m05", "play-note"))
 
 
 @st.fragment
@@ -133,7 +132,7 @@ def _c_code() -> None:
     body = gallery.cut_function(text)
     st.code(prime + body, language="c", wrap_lines=True)
     _timing(text, seconds, unknown)
-    closed = len(body) < len(text) or body.endswith("}")
+    closed = gallery.function_closed(text, body)
     found = gallery.c_errors(prime + body)
     st.caption(("The model closed the function itself. " if closed else "The body did not close within "
                 f"{LENGTH} characters. ") + "Bracket check (core.lessons.gallery): " +
@@ -172,8 +171,7 @@ def _novelty(text: str, shuffle_seed: int | None, tau: float) -> tuple[gallery.N
     start = time.perf_counter()
     names = _names(10_000, tau, NOVELTY_NAMES)
     seen, everything = _name_sets(text, shuffle_seed)
-    _, new_plausible = metrics.new_plausible_names(names, everything)
-    return (gallery.novelty(names, seen, everything), len(new_plausible) / max(len(names), 1),
+    return (gallery.novelty(names, seen, everything), gallery.new_plausible_share(names, everything),
             time.perf_counter() - start)
 
 
@@ -198,8 +196,7 @@ def _baby_names(ctx: PageContext) -> None:
     shuffle_seed = entry.get("data", {}).get("shuffle_lines_seed")
     round_no = st.session_state.setdefault("m05-names-round", 0)
     names = _names(round_no, 1.0, 10)
-    st.markdown("Ten names the model just generated at τ = 1. Vote on each: is it a **real** name (it is in the "
-                "US baby-name list the model trained on) or one the model **invented**?")
+    lesson.text("m05", "names-intro")
     cols = st.columns(2)
     for i, nm in enumerate(names):
         cols[i % 2].radio(nm.title(), ["real", "invented"], index=None, horizontal=True,
@@ -210,10 +207,10 @@ def _baby_names(ctx: PageContext) -> None:
     checked_key = f"m05-names-checked-{round_no}"
     if b[0].button("Check my votes", key="m05-names-check", disabled=None in votes or text is None):
         st.session_state[checked_key] = True
-        truth = ["real" if nm.lower() in _name_sets(text, shuffle_seed)[1] else "invented" for nm in names]
+        judged = gallery.judge_votes(names, votes, *_name_sets(text, shuffle_seed))
         try:
             ctx.store.save_reflection(ctx.learner.id, NAMES_QUIZ, f"round-{round_no}", json.dumps(
-                {"names": names, "votes": votes, "right": sum(v == t for v, t in zip(votes, truth, strict=True))}))
+                {"names": names, "votes": votes, "right": sum(j.right for j in judged)}))
         except StoreError as exc:
             show_store_error(exc)
     b[1].button("Ten new names", key="m05-names-new", icon=":material/refresh:",
@@ -223,12 +220,11 @@ def _baby_names(ctx: PageContext) -> None:
         return
     seen, everything = _name_sets(text, shuffle_seed)
     if st.session_state.get(checked_key):
-        truth = ["real" if nm.lower() in everything else "invented" for nm in names]
-        right = sum(v == t for v, t in zip(votes, truth, strict=True))
-        st.markdown("\n".join(f"- **{nm.title()}**: {t}" + (" (only in the held-out 10%)" if t == "real" and
-                                                              nm.lower() not in seen else "") +
-                              (" :material/check: you got it" if v == t else " :material/close: you said " + str(v)) for nm, v, t in zip(names, votes, truth, strict=True)))
-        st.metric("your votes that were right", f"{right} / {len(names)}")
+        judged = gallery.judge_votes(names, votes, seen, everything)
+        st.markdown("\n".join(
+            f"- **{j.name.title()}**: {j.truth}" + (" (only in the held-out 10%)" if j.held_out_only else "")
+            + (" :material/check: you got it" if j.right else f" :material/close: you said {j.vote}") for j in judged))
+        st.metric("your votes that were right", f"{sum(j.right for j in judged)} / {len(names)}")
     if st.button(f"Measure novelty over {NOVELTY_NAMES:,} generated names", key="m05-names-novelty"):
         st.session_state["m05-names-novelty-on"] = True
     if st.session_state.get("m05-names-novelty-on"):
@@ -255,7 +251,7 @@ def _experiments() -> list[dict]:
 def experiments_overview() -> None:
     """Karpathy's experiments as reported, next to the small models this course ships (from the manifest)."""
     st.subheader("The experiments, then and here")
-    st.markdown("Karpathy trained the same kind of character model on six very different texts. What he reported:")
+    lesson.text("m05", "experiments-intro")
     rows = ["| " + " | ".join(str(r[f]).replace("|", "\\|") for f in ("dataset", "size", "model", "learned",
                                                                        "missed")) + " |" for r in _experiments()]
     st.markdown("| Dataset | Size | Model | It picked up | It missed |\n|---|---|---|---|---|\n" + "\n".join(rows))
@@ -266,17 +262,15 @@ def experiments_overview() -> None:
                 "training time (s)": e.get("training", {}).get("elapsed_s")}
                for n, e in entries.items() if n in (*MODELS.values(), "warpeace-lstm")]
     if shipped:
-        st.markdown("The models behind the demos below are much smaller (one CPU, minutes of training each):")
+        lesson.text("m05", "experiments-shipped")
         st.dataframe(pd.DataFrame(shipped), hide_index=True, width="stretch")
         st.caption("Read from checkpoints/manifest.json; `python -m core.train --recipe NAME` retrains any of them.")
 
 
 
-
 def sample_gallery(ctx: PageContext) -> None:
     st.subheader("Sample gallery by dataset")
-    st.markdown("Four of Karpathy's experiments, re-run small on this server. Each tab drives a model shipped with "
-                "the course; every sample below is generated now from what you type.")
+    lesson.text("m05", "gallery-intro")
     tabs = st.tabs(["Shakespeare", "LaTeX", "C (Linux)", "Baby names"])
     with tabs[0]:
         _shakespeare()
@@ -304,10 +298,7 @@ def spot_the_error(ctx: PageContext) -> None:
     if not puzzles:
         st.info("No puzzles are shipped (assets/spot_the_error.json); `python -m core.lessons.gallery` makes them.")
         return
-    st.markdown("Each text below was written by one of the shipped models. At least one line breaks the structure "
-                "of its training text: a bracket or `\\end{...}` that closes the wrong thing, a speaker with "
-                "nothing to say, a speech with no speaker. Find it. The server checks your line with the same "
-                "detector that picked the puzzle.")
+    lesson.text("m05", "spot-intro")
     idx = st.session_state.setdefault("m05-spot-idx", 0) % len(puzzles)
     p = puzzles[idx]
     lines = p["text"].split("\n")

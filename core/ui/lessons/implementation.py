@@ -1,22 +1,23 @@
 """Module 9, sections 9.1-9.4: the three implementation tracks (NumPy run live, PyTorch run live, Hugging Face
-detected), their comparison table, and the worked BPTT examples. Every number is computed when shown."""
+detected), their comparison table, and the worked BPTT examples. Every number is computed when shown; the prose is
+in assets/lessons/m09.md."""
 
 from __future__ import annotations
 
 import inspect
-import time
 
 import altair as alt
 import pandas as pd
 import streamlit as st
-import torch
 
-from core.data import corpora as data
-from core.lessons import bptt_examples, bughunts, numpy_rnn, tracks
-from core.models import charlm, inference, sampling
+from core.course import lessons as lesson_text
+from core.lessons import bptt_examples, bughunts, curves, numpy_rnn, tracks
+from core.models import charlm, inference
 from core.training import checkpoints
 from core.training import loop as training
+from core.ui import lesson
 
+PAGE = "m09"
 MAX_SECONDS = 60  # a live run stops after this much wall time, whatever the step count
 SHOWN = {" ": "␣", "\n": "⏎"}
 
@@ -27,8 +28,8 @@ def practice() -> tuple[str, str]:
 
 
 def _curve(losses: list[float], title: str, window: int = 25) -> alt.Chart:
-    df = pd.DataFrame({"step": range(1, len(losses) + 1), "loss": losses})
-    df["smoothed"] = df["loss"].rolling(window, min_periods=1).mean()
+    df = pd.DataFrame({"step": range(1, len(losses) + 1), "loss": losses,
+                       "smoothed": curves.trailing_mean(losses, window)})
     long = df.melt("step", var_name="series", value_name="nats")
     return alt.Chart(long, title=title).mark_line().encode(
         x=alt.X("step:Q", title="training step"),
@@ -39,34 +40,21 @@ def _curve(losses: list[float], title: str, window: int = 25) -> alt.Chart:
 
 def track_a() -> None:
     st.header("9.1 Track A: a char-RNN in plain NumPy", divider="gray")
-    st.markdown(
-        "No framework, no automatic gradients: one file that does everything. `step` is the whole forward "
-        "pass for one character: mix the input (a column of `W_xh`, because the input is one-hot) with the "
-        "previous state through `W_hh`, squash with tanh, then score every possible next character with "
-        "`W_hy`. `forward` repeats that for a window of characters and adds up the cross-entropy. `backward` "
-        "walks the same window in reverse: each step's error reaches the shared weights directly, and reaches "
-        "the earlier steps through `dh_future`, which is backpropagation through time in four lines.")
-    st.markdown(
-        "Karpathy published a file like this alongside his post (min-char-rnn, about 100 lines). Ours is "
-        "written separately for this course and differs in small ways that make it easier to test: the loss "
-        "is a mean per character rather than a sum, gradients are clipped by their joint norm instead of one "
-        "by one, and sampling supports a temperature.")
+    lesson.text(PAGE, "track-a")
+    lesson.text(PAGE, "track-a-origin")
     st.code(inspect.getsource(numpy_rnn.step), language="python")
     src = inspect.getsource(numpy_rnn)
     with st.expander(f"The whole file: core/lessons/numpy_rnn.py ({tracks.code_lines(src)} lines of code)",
                      icon=":material/code:"):
         st.code(src, language="python", line_numbers=True)
-    st.caption("This is the module the app imports and runs below, read with inspect.getsource: what you see "
-               "is what trains. Our gradients are checked against numerical differences and PyTorch autograd "
-               "in tests/test_numpy_rnn.py.")
+    st.caption(lesson_text.block(PAGE, "track-a-source"))
     _track_a_run()
 
 
 @st.fragment
 def _track_a_run() -> None:
     text, source = practice()
-    st.markdown(f"**Train it now** on {source}. Each step reads a window of 25 characters and makes one "
-                "Adagrad update; the state is carried from window to window.")
+    st.markdown(f"**Train it now** on {source}. " + lesson_text.block(PAGE, "track-a-run"))
     cols = st.columns(3)
     hidden = cols[0].select_slider("hidden units", [16, 32, 64, 100, 128], 64, key="m09-a-hidden")
     steps = cols[1].slider("training steps", 100, 3000, 600, 100, key="m09-a-steps")
@@ -77,60 +65,47 @@ def _track_a_run() -> None:
                  help="Stops the run; the steps done so far and their samples are kept.")
     state = st.session_state
     if go:
-        result = {"losses": [], "samples": [], "hidden": hidden, "steps": steps, "lr": lr, "chars_per_s": 0.0,
-                  "stopped": "running"}
-        state["m09-a-result"] = result  # filled in place, so a click on Stop keeps what is done
+        run = tracks.NumpyRun(hidden=hidden, steps=steps, lr=lr)
+        state["m09-a-result"] = run  # filled in place, so a click on Stop keeps what is done
         bar, chart, sample_box = st.progress(0.0, text="Starting..."), st.empty(), st.empty()
-        start = time.perf_counter()
-        every, sample_every = max(1, steps // 25), max(1, steps // 4)
+        every = max(1, steps // 25)
 
-        def on_step(model: numpy_rnn.CharRNN, i: int, loss: float, norm: float) -> None:
-            result["losses"].append(loss)
-            result["chars_per_s"] = i * 25 / (time.perf_counter() - start)
-            if i % sample_every == 0 or i == 1:
-                result["samples"].append((i, model.sample(text[:1], 160, temperature=0.8, seed=i)))
-                sample_box.code(f"step {i}:\n{result['samples'][-1][1]}", language=None, wrap_lines=True)
+        def on_step(run: tracks.NumpyRun, i: int, loss: float, sampled: bool) -> None:
+            if sampled:
+                sample_box.code(f"step {i}:\n{run.samples[-1][1]}", language=None, wrap_lines=True)
             if i % every == 0:
                 bar.progress(i / steps, text=f"step {i} of {steps} · loss {loss:.3f} nats/char · "
-                                             f"{result['chars_per_s']:,.0f} characters/s")
-                chart.altair_chart(_curve(result["losses"], "Training loss so far"), width="stretch")
+                                             f"{run.chars_per_s:,.0f} characters/s")
+                chart.altair_chart(_curve(run.losses, "Training loss so far"), width="stretch")
 
-        model = numpy_rnn.train(text, hidden=hidden, lr=lr, steps=steps, on_step=on_step,
-                                should_stop=lambda: time.perf_counter() - start > MAX_SECONDS)
-        result["stopped"] = "finished" if len(model.losses) >= steps else f"time limit ({MAX_SECONDS} s)"
-        result["final_sample"] = model.sample(text[:1], 300, temperature=0.8, seed=0)
-        bar.progress(1.0, text=f"Done: {len(model.losses)} steps")
+        tracks.train_numpy_live(text, run, max_seconds=MAX_SECONDS, on_step=on_step)
+        bar.progress(1.0, text=f"Done: {len(run.losses)} steps")
         chart.empty()
         sample_box.empty()
-        state["m09-speed-A"] = result["chars_per_s"]
-    result = state.get("m09-a-result")
-    if not result or not result["losses"]:
+        state["m09-speed-A"] = run.chars_per_s
+    run = state.get("m09-a-result")
+    if not run or not run.losses:
         st.caption("Press *Train it now*. A run stops by itself after "
                    f"{MAX_SECONDS} s; *Stop* ends it sooner and keeps what it has done.")
         return
-    done = len(result["losses"])
-    status = result["stopped"] if result["stopped"] != "running" else "stopped by you"
+    done = len(run.losses)
+    status = run.stopped if run.stopped != "running" else "stopped by you"
     m = st.columns(3)
-    m[0].metric("first loss", f"{result['losses'][0]:.3f} nats/char")
-    m[1].metric(f"mean loss, last {min(50, done)} steps", f"{sum(result['losses'][-50:]) / min(50, done):.3f}")
-    m[2].metric("training speed", f"{result['chars_per_s']:,.0f} chars/s")
-    st.altair_chart(_curve(result["losses"], f"Track A: {done} steps, hidden {result['hidden']}, "
-                                             f"lr {result['lr']} ({status})"), width="stretch")
-    for i, sample in result["samples"]:
+    m[0].metric("first loss", f"{run.losses[0]:.3f} nats/char")
+    m[1].metric(f"mean loss, last {min(50, done)} steps", f"{run.tail_mean(50):.3f}")
+    m[2].metric("training speed", f"{run.chars_per_s:,.0f} chars/s")
+    st.altair_chart(_curve(run.losses, f"Track A: {done} steps, hidden {run.hidden}, lr {run.lr} ({status})"),
+                    width="stretch")
+    for i, sample in run.samples:
         st.code(f"after step {i}:\n{sample}", language=None, wrap_lines=True)
-    if "final_sample" in result:
-        st.code(f"at the end, 300 characters at temperature 0.8:\n{result['final_sample']}", language=None,
+    if run.final_sample is not None:
+        st.code(f"at the end, 300 characters at temperature 0.8:\n{run.final_sample}", language=None,
                 wrap_lines=True)
 
 
 def track_b() -> None:
     st.header("9.2 Track B: the PyTorch LSTM", divider="gray")
-    st.markdown(
-        "With PyTorch we write only the forward pass; autograd derives the backward pass. The model is an "
-        "embedding, a stack of LSTM layers and a linear head; the loop is the one every shipped model in this "
-        "course was trained with. Three lines in it matter most for recurrent nets: the hidden state is "
-        "**detached** after each batch (truncated BPTT: keep the values, drop the graph), the gradient norm is "
-        "**clipped**, and the learning rate follows a **warmup then cosine** schedule.")
+    lesson.text(PAGE, "track-b")
     with st.expander("The model: TorchCharLM in core/models/charlm.py", icon=":material/code:"):
         st.code(inspect.getsource(charlm.TorchCharLM), language="python")
     with st.expander("The loop: train() in core/training/loop.py", icon=":material/code:"):
@@ -157,50 +132,36 @@ def _shipped_numbers() -> None:
 @st.fragment
 def _track_b_run() -> None:
     text, source = practice()
-    st.markdown(f"**A short live run** of the same loop on {source}: a 1-layer nn.LSTM with 128 units, "
-                "batches of 32 windows × 64 characters, Adam with clipping at 1.")
+    cfg = tracks.LiveLSTM()
+    st.markdown(f"**A short live run** of the same loop on {source}: a {cfg.layers}-layer nn.LSTM with {cfg.hidden} "
+                f"units, batches of {cfg.batch} windows × {cfg.seq_len} characters, Adam with clipping at {cfg.clip:g}.")
     steps = st.slider("steps", 20, 200, 60, 20, key="m09-b-steps")
     if st.button("Train the LSTM now", key="m09-b-train", icon=":material/play_arrow:"):
         inference.configure_threads()
-        d = data.TextData.from_text(text, "practice")
-        torch.manual_seed(0)
-        model = charlm.build(charlm.CharLMConfig(kind="lstm", vocab_size=len(d.vocab), hidden=128, layers=1,
-                                                 embed=32, backend="torch"))
         bar = st.progress(0.0, text="Starting...")
-        cfg = training.TrainConfig(batch=32, seq_len=64, lr=3e-3, warmup_steps=10, max_steps=steps, eval_every=0,
-                                   eval_chars=5000, time_budget_s=MAX_SECONDS, on_nan="stop")
 
         def on_step(info: training.StepInfo) -> None:
             bar.progress(info.step / steps, text=f"step {info.step} of {steps} · loss {info.loss:.3f} · "
                                                  f"{info.chars_per_s:,.0f} characters/s")
 
-        history = training.train(model, d, cfg, on_step=on_step)
-        model.eval()
-        st.session_state["m09-b-result"] = {
-            "losses": history.train_loss, "val": history.evals[-1][1] if history.evals else None,
-            "chars_per_s": history.chars_seen / max(history.elapsed_s, 1e-9), "steps": len(history.steps),
-            "sample": sampling.sample(model, d.vocab, 300, 0.8, prime=text[:1], seed=0)}
-        st.session_state["m09-speed-B"] = st.session_state["m09-b-result"]["chars_per_s"]
-    result = st.session_state.get("m09-b-result")
-    if not result:
+        run = tracks.train_torch_live(text, steps, cfg, time_budget_s=MAX_SECONDS, on_step=on_step)
+        st.session_state["m09-b-result"] = run
+        st.session_state["m09-speed-B"] = run.chars_per_s
+    run = st.session_state.get("m09-b-result")
+    if not run:
         st.caption(f"Press *Train the LSTM now* (a few seconds; never more than {MAX_SECONDS} s).")
         return
     m = st.columns(3)
-    m[0].metric("steps", result["steps"])
-    m[1].metric("validation loss", f"{result['val']:.3f} nats/char" if result["val"] is not None else "n/a")
-    m[2].metric("training speed", f"{result['chars_per_s']:,.0f} chars/s")
-    st.altair_chart(_curve(result["losses"], "Track B: training loss", window=5), width="stretch")
-    st.code(f"300 characters at temperature 0.8:\n{result['sample']}", language=None, wrap_lines=True)
+    m[0].metric("steps", run.steps)
+    m[1].metric("validation loss", f"{run.val:.3f} nats/char" if run.val is not None else "n/a")
+    m[2].metric("training speed", f"{run.chars_per_s:,.0f} chars/s")
+    st.altair_chart(_curve(run.losses, "Track B: training loss", window=5), width="stretch")
+    st.code(f"300 characters at temperature 0.8:\n{run.sample}", language=None, wrap_lines=True)
 
 
 def track_c() -> None:
     st.header("9.3 Track C: fine-tune a pretrained model with Hugging Face", divider="gray")
-    st.markdown(
-        "The shortest route to good text is not to train from scratch at all: take a model that has already "
-        "read a lot (GPT-2 here, which is a **transformer**, not an RNN) and continue training it briefly on "
-        "your own text. The loop is recognisably the same: forward, loss, backward, clip, update. What changes "
-        "is the starting point, the sub-word tokens instead of characters, and the size: GPT-2 small has about "
-        "124 million parameters, over a hundred times the shipped LSTM.")
+    lesson.text(PAGE, "track-c")
     ok, why = tracks.hf_status()
     (st.success if ok else st.info)(why, icon=":material/check_circle:" if ok else ":material/info:")
     st.code(inspect.getsource(tracks.finetune_gpt2), language="python")
@@ -251,18 +212,12 @@ def comparison() -> None:
     }
     table = pd.DataFrame(rows, index=["Track A: NumPy", "Track B: PyTorch", "Track C: Hugging Face"]).T
     st.table(table)
-    st.caption("Speeds are measured in this session, on this server, one thread: Track A reads one stream of "
-               "25 characters per step, Track B batches of 32 × 64, so the gap is mostly batching and compiled "
-               "kernels, not NumPy against PyTorch as such. Line counts are read from the running code.")
+    st.caption(lesson_text.block(PAGE, "tracks-compared"))
 
 
 def bptt() -> None:
     st.header("9.4 Backpropagation through time, worked by hand", divider="gray")
-    st.markdown(
-        "A recurrent net uses the same weights at every step, so each weight's gradient is a **sum over "
-        "steps**. To see every term, shrink the network to single numbers: "
-        "h_t = tanh(w·h_(t−1) + u·x_t + b), output y_t = v·h_t, loss L = Σ ½(y_t − d_t)². "
-        "Every value below is computed now, and tests compare them with PyTorch autograd.")
+    lesson.text(PAGE, "bptt")
     _bptt_fragment()
 
 
@@ -282,8 +237,7 @@ def _bptt_fragment() -> None:
                                 "y_t": r.y, "target d_t": r.d, "loss_t": r.loss} for r in fwd]).round(4),
                  hide_index=True)
     rows, full = bptt_examples.backward(rnn, xs, ds)
-    st.markdown("**Backward pass**, last step first. dL/dh_t has two parts: the step's own error v·(y_t − d_t), "
-                "plus what flows back from step t+1, which is multiplied by w·(1 − h²) on the way.")
+    lesson.text(PAGE, "bptt-backward")
     st.dataframe(pd.DataFrame([{"t": r.t, "own part v·(y_t−d_t)": r.dL_dy * rnn.v, "dL/dh_t (total)": r.dL_dh,
                                 "dL/da_t": r.dL_da, "share of dL/dw": r.grads["w"], "share of dL/du": r.grads["u"]}
                                for r in rows]).round(5), hide_index=True)
@@ -297,9 +251,7 @@ def _bptt_fragment() -> None:
         st.dataframe(pd.DataFrame([{"parameter": p, "full BPTT": full[p], f"truncated, k = {k}": cut[p],
                                     "difference": cut[p] - full[p]} for p in bptt_examples.PARAMS]).round(5),
                      hide_index=True)
-        st.caption("v is unchanged: it only touches each step's own output. w, u and b all lose the terms that "
-                   "would have crossed a window boundary (the long-range ones), because each of them reaches "
-                   "later losses through the hidden state.")
+        st.caption(lesson_text.block(PAGE, "bptt-truncated"))
     else:
         st.caption("Move the truncation window below T to compare truncated and full gradients.")
 
@@ -309,10 +261,7 @@ def _bptt_fragment() -> None:
                     .encode(x=alt.X("distance T − t:Q", title="steps back in time"),
                             y=alt.Y("|∂h_T/∂h_t|:Q", title="|∂h_T/∂h_t| (log scale)", scale=alt.Scale(type="log"))),
                     width="stretch")
-    st.caption("Each step back multiplies by w·(1 − h²). A small w shrinks the product geometrically. A large w "
-               "pushes tanh into saturation (h near ±1, so 1 − h² near 0) and the product shrinks even faster: "
-               "try w = 2.5. Exploding needs |w·(1 − h²)| > 1 step after step, a large w while h stays near 0; "
-               "with these inputs that never happens, one reason tanh RNNs vanish more often than they explode.")
+    st.caption(lesson_text.block(PAGE, "bptt-sensitivity"))
 
     clipped = bptt_examples.clip_global_norm(full, threshold)
     st.markdown(f"**Clipping by the global norm.** The full gradient's norm is {clipped.norm_before:.4f}. "
@@ -321,5 +270,4 @@ def _bptt_fragment() -> None:
                    if clipped.scale < 1 else f"That is within the threshold {threshold:g}: nothing changes."))
     st.dataframe(pd.DataFrame([{"parameter": p, "before": clipped.before[p], "after": clipped.after[p]}
                                for p in bptt_examples.PARAMS]).round(5), hide_index=True)
-    st.caption(f"Norm after: {clipped.norm_after:.4f}. Every component shrinks by the same factor, so the "
-               "direction of the step is kept; only its length is capped.")
+    st.caption(f"Norm after: {clipped.norm_after:.4f}. " + lesson_text.block(PAGE, "bptt-clipped"))

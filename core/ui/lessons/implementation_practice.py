@@ -1,5 +1,6 @@
 """Module 9 practice: the three bug hunts (real runs), the learning-rate × hidden-size explorer (read from the
-shipped checkpoints/hparams.json), the training-tips checklist and the failure-modes table."""
+shipped checkpoints/hparams.json), the training-tips checklist and the failure-modes table. Their prose is in
+assets/lessons/m09.md."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ import pandas as pd
 import streamlit as st
 
 from core.cohort.store import StoreError
+from core.course import lessons as lesson_text
 from core.course import troubleshooting
-from core.lessons import bughunts
+from core.lessons import bughunts, curves
 from core.models import inference
 from core.training import checkpoints, hparams
-from core.ui import models
+from core.ui import lesson, models
 from core.ui.lessons.implementation import practice
 from core.ui.shell import PageContext, show_store_error
 
+PAGE = "m09"
 HUNT_QUIZ = "m09-bughunts"
 TIPS_QUIZ = "m09-tips"
 STEPS = 200
@@ -45,8 +48,9 @@ def _cold(prime: str) -> dict[float, tuple[str, bughunts.Loop]]:
 
 
 def _runs_chart(runs: list[bughunts.Run], title: str) -> alt.Chart:
-    df = pd.DataFrame([{"run": r.label, "step": i + 1, "loss": v} for r in runs for i, v in enumerate(r.losses)])
-    df["loss (smoothed)"] = df.groupby("run")["loss"].transform(lambda s: s.rolling(10, min_periods=1).mean())
+    df = pd.DataFrame([{"run": r.label, "step": i, "loss": v, "loss (smoothed)": smooth}
+                       for r in runs
+                       for i, (v, smooth) in enumerate(zip(r.losses, curves.trailing_mean(r.losses, 10), strict=True), 1)])
     return alt.Chart(df, title=title).mark_line().encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("loss (smoothed):Q", title="training loss (nats per character, 10-step mean)"),
@@ -66,9 +70,8 @@ def _run_facts(run: bughunts.Run) -> str:
 def bug_hunts(ctx: PageContext) -> None:
     st.header("Bug hunts", divider="gray")
     text, source = practice()
-    st.markdown(f"Three broken runs, all real and re-run on this server on {source}. The model is a tiny "
-                "vanilla RNN (64 units) trained with plain SGD, the optimiser where gradient clipping makes "
-                "the most difference. Look at the evidence, pick a diagnosis and a fix, then check.")
+    st.markdown(f"Three broken runs, all real and re-run on this server on {source}. "
+                + lesson_text.block(PAGE, "bug-hunts"))
     saved = _saved(ctx, HUNT_QUIZ)
     for hunt in bughunts.HUNTS:
         with st.container(border=True):
@@ -125,25 +128,20 @@ def _hunt(ctx: PageContext, hunt: bughunts.Hunt, text: str, saved: str | None) -
 
 
 def _evidence(hunt: bughunts.Hunt, text: str) -> None:
-    st.markdown("**The evidence**, from real runs with only the named setting changed:")
+    lesson.text(PAGE, "evidence")
     if hunt.id == "explode":
         runs = [_sgd(text, *RUNS[k]) for k in ("bug1", "clip", "good")]
         st.altair_chart(_runs_chart(runs, "Same model, same data, same seed"), width="stretch")
         st.markdown("\n".join(f"- {_run_facts(r)}" for r in runs))
         adam = _adam(text, 10.0, 1.0)
         st.markdown(f"- {_run_facts(adam)}")
-        bounded = ("Here tanh keeps the hidden state between −1 and 1, so the loss explodes without becoming "
-                   "NaN; in models with nothing bounding the numbers the same blow-up ends in inf and NaN. "
-                   if runs[0].diverged_at is None else f"{runs[0].message} ")
-        st.caption(bounded + "The Adam run shows that clipping is not a cure-all: Adam rescales every step by the "
-                   "gradient's recent size, so a learning rate that is far too high breaks it even with clipping "
-                   "on. Lower the learning rate first; keep clipping as the safety net.")
+        bounded = lesson_text.block(PAGE, "explode-bounded") if runs[0].diverged_at is None else runs[0].message
+        st.caption(f"{bounded} " + lesson_text.block(PAGE, "explode-adam"))
     elif hunt.id == "stuck":
         runs = [_sgd(text, *RUNS[k]) for k in ("bug2", "good")]
         st.altair_chart(_runs_chart(runs, "A tiny learning rate against a sensible one"), width="stretch")
         st.markdown("\n".join(f"- {_run_facts(r)}" for r in runs))
-        st.caption("The stuck run's loss sits at ln V, the cost of guessing uniformly: the weights have barely "
-                   "moved from their random start. Its gradients are not small, its steps are.")
+        st.caption(lesson_text.block(PAGE, "stuck-evidence"))
     else:
         samples = _cold("ROMEO:\n")
         for tau, (sample, loop) in samples.items():
@@ -155,8 +153,7 @@ def _evidence(hunt: bughunts.Hunt, text: str) -> None:
                            f"repeat the {loop.period}-character piece {loop.unit!r}.")
             else:
                 st.caption("No repeating loop at the end of this sample.")
-        st.caption("Greedy decoding is deterministic: once the hidden state returns to a state it has been in, "
-                   "the text repeats forever. Sampling adds the randomness that breaks the cycle.")
+        st.caption(lesson_text.block(PAGE, "repeat-evidence"))
 
 
 @st.cache_data(show_spinner=False)
@@ -182,11 +179,9 @@ def hparam_explorer() -> None:
         return
     cfg, cells = results["config"], results["cells"]
     best = hparams.best(results)
-    st.markdown(
-        f"Each cell is one real training run: a {cfg['layers']}-layer LSTM, {cfg['steps']} steps of "
-        f"{cfg['batch']} × {cfg['seq_len']} characters, Adam with clipping at {cfg['clip']:g}, warmup and cosine "
-        f"decay, the same seed and data for all. Colour is the validation loss after the last step (lower is "
-        "better). Click a cell, or pick one below, to see its training curve.")
+    st.markdown(f"Each cell is one real training run: a {cfg['layers']}-layer LSTM, {cfg['steps']} steps of "
+                f"{cfg['batch']} × {cfg['seq_len']} characters, Adam with clipping at {cfg['clip']:g}, warmup and "
+                "cosine decay, the same seed and data for all. " + lesson_text.block(PAGE, "hparam-grid"))
     df = pd.DataFrame([{"lr": f"{c['lr']:g}", "hidden": c["hidden"], "label": _label(c),
                         "val": c["final_val_loss"], "params": c["params"], "cpu_s": c["cpu_s"]} for c in cells])
     pick = alt.selection_point(name="cell", fields=["label"], on="click")
@@ -212,10 +207,8 @@ def hparam_explorer() -> None:
                  [[f"{v:g}" for v in cfg["lrs"]]].round(3), width="stretch")
     label = st.selectbox("Training curve of", labels, key=key)
     cell = cells[labels.index(label)]
-    curve = pd.DataFrame({"step": cell["curve"]["step"], "train": cell["curve"]["train_loss"]})
-    curve["train (20-step mean)"] = curve["train"].rolling(20, min_periods=1).mean()
     lines = [{"step": s, "series": "train (20-step mean)", "loss": v}
-             for s, v in zip(curve["step"], curve["train (20-step mean)"], strict=True)]
+             for s, v in zip(cell["curve"]["step"], curves.trailing_mean(cell["curve"]["train_loss"], 20), strict=True)]
     lines += [{"step": s, "series": "validation", "loss": v} for s, v in cell["curve"]["evals"]]
     st.altair_chart(alt.Chart(pd.DataFrame(lines), title=f"{label}: loss during training").mark_line(point=True)
                     .encode(x=alt.X("step:Q", title="training step"),
@@ -232,8 +225,7 @@ def hparam_explorer() -> None:
                f"{results['produced_at']} by `{results['command']}` on {hw['cpu']} ({hw['torch_threads']} torch "
                f"thread, torch {hw['torch']}): {len(cells)} runs, {results['total_cpu_s'] / 60:.1f} CPU minutes "
                f"in all, on the first {cfg['chars']:,} characters of Tiny Shakespeare (validation: the last "
-               f"{results['val_chars']:,} of them). These are short runs: with a longer training "
-               "budget the best learning rate is often lower, so treat the winner as a starting point.")
+               f"{results['val_chars']:,} of them). " + lesson_text.block(PAGE, "hparam-caveat"))
 
 
 TIPS = (
@@ -248,7 +240,7 @@ TIPS = (
 
 def tips(ctx: PageContext) -> None:
     st.header("9.5 Training tips and failure modes", divider="gray")
-    st.markdown("**Checklist for your next training run.** Tick what you already do; your ticks are saved.")
+    lesson.text(PAGE, "tips-checklist")
     saved = _saved(ctx, TIPS_QUIZ)
     for tip_id, text in TIPS:
         key = f"m09-tip-{tip_id}"
@@ -256,8 +248,7 @@ def tips(ctx: PageContext) -> None:
     done = sum(bool(st.session_state.get(f"m09-tip-{t}")) for t, _ in TIPS)
     st.progress(done / len(TIPS), text=f"{done} of {len(TIPS)} habits in place")
 
-    st.markdown("**Failure modes.** From the course's troubleshooting flowchart (Appendix F): what you see, and "
-                "what to try. Two of them you can watch happen in the bug hunts above.")
+    lesson.text(PAGE, "failure-modes")
     names = {h.id: h.title.split(":")[0] for h in bughunts.HUNTS}
     rows = [{**r, "see it happen": names.get(r["see it happen"], "")}
             for r in bughunts.failure_rows(troubleshooting.load())]

@@ -1,23 +1,26 @@
 """Module 8 demos: the long-range stress test (shipped models, live probe), the live speed benchmark, the sequence
-model timeline and the transformer preview (a real tiny trained transformer's attention)."""
+model timeline and the transformer preview (a real tiny trained transformer's attention). Their prose is in
+assets/lessons/m08.md; the numbers behind them come from core.lessons (longrange, speedbench)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 import torch
 
+from core.course import lessons as lesson_text
 from core.course import timeline
 from core.data import tasks
-from core.lessons import speedbench
+from core.lessons import longrange, speedbench
 from core.models import inference
 from core.training import agreement, checkpoints, stress
-from core.ui import jargon
+from core.ui import jargon, lesson
 from core.ui.shell import PageContext
+
+PAGE = "m08"
 
 MODEL_COLORS = alt.Scale(domain=list(stress.MODELS), range=["#e45756", "#4c78a8", "#54a24b", "#b279a2"])
 BENCH_COLORS = alt.Scale(domain=list(speedbench.MODELS), range=["#4c78a8", "#f58518"])
@@ -48,8 +51,8 @@ def _probe(distance: int, attractors: float, seed: int, sha: str) -> dict:
 
 
 def _fixed_chart(fixed: dict, steps: int) -> alt.Chart:
-    df = pd.DataFrame(stress.fixed_rows(fixed))
-    mean = df.groupby(["model", "distance"], as_index=False)["accuracy"].mean()
+    rows = stress.fixed_rows(fixed)
+    df, mean = pd.DataFrame(rows), pd.DataFrame(longrange.mean_accuracy(rows))
     x = alt.X("distance:Q", title="distance from cue to question (tokens, log scale)", scale=alt.Scale(type="log"))
     y = alt.Y("accuracy:Q", title="accuracy on fresh sequences (share correct)", scale=alt.Scale(domain=[0, 1]))
     color = alt.Color("model:N", scale=MODEL_COLORS, title="model")
@@ -90,38 +93,23 @@ def stress_test() -> None:
                    "`python -m core.train --recipe longrange-stress` produces it.")
         return
     cfg, m = entry["config"], entry["metrics"]
-    st.markdown(
-        "The task mirrors subject-verb agreement across a long clause. A sequence starts with a cue letter "
-        "(A, B, C or D, the 'subject'), then `distance` filler letters, some of which are other cue letters "
-        "(distracting 'attractor nouns'), then a `?`. The model must name the **first** cue. Four models of "
-        f"the same hidden size ({cfg['hidden']}) get exactly the same data stream, optimiser and number of steps: "
-        "a vanilla RNN, an LSTM, a GRU, and a GRU whose last state can also attend to all earlier states.")
+    st.markdown(lesson_text.block(PAGE, "stress-task") + f" Four models of the same hidden size ({cfg['hidden']}) "
+                "get exactly the same data stream, optimiser and number of steps: a vanilla RNN, an LSTM, a GRU, "
+                "and a GRU whose last state can also attend to all earlier states.")
     fixed_spec, mixed_spec = _stress_specs(entry["sha256"])
     st.vega_lite_chart(fixed_spec, width="stretch")
     st.caption(f"Each dot is one trained model (one seed), scored on {m['eval']}; lines join the mean of the "
                "seeds; the dashed line is chance (one in four).")
-    fixed = m["fixed_distance_accuracy"]
-    seeds = {name: {d: len(stress.seed_values(a)) for d, a in per.items()} for name, per in fixed.items()}
-    learned = stress.learned_share(fixed)
-    grid = pd.DataFrame({name: {int(d): f"{round(share * seeds[name][d])}/{seeds[name][d]}" for d, share in per.items()}
-                         for name, per in learned.items()}).T
+    learned = longrange.seeds_learned(m["fixed_distance_accuracy"])
+    grid = pd.DataFrame({name: {d: f"{k}/{n}" for d, (k, n) in per.items()} for name, per in learned.items()}).T
     st.markdown("**Seeds that learned the dependency (at least 90 % accuracy), by training distance:**")
     st.dataframe(grid[sorted(grid.columns)], width="content")
-    st.markdown(
-        "Where a model's dots sit on the dashed line (25 %), it never found the dependency: it guesses. The "
-        "training signal has to travel back through every step of the gap and fades on the way, sooner for the "
-        "vanilla RNN, later for the gated cells. Attention gives the answer a direct path to the cue, whatever "
-        "the gap. With more steps or luckier seeds the cutoffs move, but their order is the point.")
+    lesson.text(PAGE, "stress-reading")
     with st.expander("Second experiment: what if short examples are mixed in?", icon=":material/science:"):
         st.vega_lite_chart(mixed_spec, width="stretch")
-        st.markdown(
-            "Here each model was trained for "
-            f"{cfg['steps']} steps on distances drawn between 1 and {cfg['max_distance']}, so it also saw easy, "
-            "short cases. Every model then holds the cue far beyond anything it was trained on. The lesson: "
-            "keeping information for hundreds of steps is not the hard part. **Discovering** that a distant "
-            "token matters, from errors that must flow back across the whole gap, is. Real data rarely offers a "
-            "gentle curriculum of short cases for every long-range rule, which is why long dependencies stay hard.")
-    st.markdown("**Try it live.** Fresh sequences, generated now; the models are the shipped ones.")
+        st.markdown(f"Here each model was trained for {cfg['steps']} steps on distances drawn between 1 and "
+                    f"{cfg['max_distance']}, so it also saw easy, short cases. " + lesson_text.block(PAGE, "stress-mixed"))
+    lesson.text(PAGE, "stress-live")
     distances = sorted({int(d) for per in m["fixed_distance_accuracy"].values() for d in per})
     c1, c2, c3 = st.columns(3)
     distance = c1.select_slider("distance (tokens between cue and question)", distances,
@@ -167,17 +155,12 @@ def _bench_charts(result: speedbench.BenchResult) -> alt.Chart:
 
 
 def _bench_summary(result: speedbench.BenchResult) -> str:
-    rows = result.rows
-    lines = []
-    for mode in speedbench.MODES:
-        g = {m: speedbench.growth(rows, m, mode) for m in speedbench.MODELS}
-        longest = max(r["length"] for r in rows)
-        t = {r["model"]: r["ms_per_sequence"] for r in rows if r["mode"] == mode and r["length"] == longest}
-        faster = min(t, key=t.get)
-        lines.append(f"- **{mode}:** from the shortest to the longest length, the LSTM's time grew {g['LSTM']:.1f}×, "
-                     f"the transformer's {g['Transformer encoder']:.1f}×. At length {longest} the {faster} was faster "
-                     f"({t['LSTM']:.2f} vs {t['Transformer encoder']:.2f} ms per sequence, LSTM vs transformer).")
-    return "\n".join(lines)
+    lstm, encoder = speedbench.MODELS
+    return "\n".join(
+        f"- **{s.mode}:** from the shortest to the longest length, the LSTM's time grew {s.growth[lstm]:.1f}×, "
+        f"the transformer's {s.growth[encoder]:.1f}×. At length {s.longest} the {s.faster} was faster "
+        f"({s.ms_at_longest[lstm]:.2f} vs {s.ms_at_longest[encoder]:.2f} ms per sequence, LSTM vs transformer)."
+        for s in speedbench.summary(result.rows))
 
 
 @st.fragment
@@ -185,20 +168,14 @@ def speed_benchmark() -> None:
     st.subheader("RNN vs transformer speed comparison", help=jargon.tip("Transformer"))
     device = inference.choose_device()
     label = speedbench.device_label(device)
-    st.markdown(
-        "An LSTM and a transformer encoder of the same width process the same random batch. We time a forward "
-        "pass (inference) and a forward plus backward pass (the bulk of a training step). The LSTM must run its "
-        "positions one after another; the encoder handles all positions of a layer in a few large matrix "
-        "products, but part of its work grows with the square of the length (every position compares itself "
-        "with every other). Which effect wins depends on the hardware, so the page measures it on **this** machine.")
+    lesson.text(PAGE, "bench-intro")
     st.markdown(f"**Device this page runs on:** `{label}`")
     c1, c2, c3 = st.columns(3)
-    longest = c1.select_slider("longest length", [32, 64, 128, 256, 512, 1024], value=512, key="m08-bench-longest",
+    longest = c1.select_slider("longest length", list(speedbench.LENGTHS[1:]), value=512, key="m08-bench-longest",
                                help="Lengths double from 16 up to this. 1024 takes noticeably longer on a CPU.")
     width = c2.select_slider("width (hidden size = model size)", [32, 64, 128], value=64, key="m08-bench-width")
     layers = c3.select_slider("layers", [1, 2], value=1, key="m08-bench-layers")
-    lengths = tuple(n for n in (16, 32, 64, 128, 256, 512, 1024) if n <= longest)
-    cfg = speedbench.BenchConfig(lengths=lengths, width=int(width), layers=int(layers))
+    cfg = speedbench.BenchConfig(lengths=speedbench.lengths_up_to(longest), width=int(width), layers=int(layers))
     store = _bench_results()
     if st.button("Run the benchmark", key="m08-bench-run", icon=":material/speed:", type="primary"):
         bar = st.progress(0.0, text="Starting...")
@@ -218,8 +195,7 @@ def speed_benchmark() -> None:
     result, when = store[label]
     st.altair_chart(_bench_charts(result), width="stretch")
     st.markdown(_bench_summary(result))
-    st.markdown("**Operations that must wait for the previous one** (the LSTM: one per position and layer; the "
-                "encoder: one per layer, however long the sequence):")
+    lesson.text(PAGE, "bench-sequential")
     seq = pd.DataFrame([{"length": r["length"], "model": r["model"], "steps that must wait for the previous one":
                          r["sequential_steps"]} for r in result.rows if r["mode"] == "forward"])
     st.dataframe(seq.pivot(index="length", columns="model", values="steps that must wait for the previous one"),
@@ -235,9 +211,7 @@ def speed_benchmark() -> None:
             st.warning(f"This server was busy during the run: wall-clock times were {busy:.1f}× the CPU time the "
                        "benchmark itself used, so the timings above are inflated and noisy. Run it again when it is "
                        "quieter, or compare the `cpu_ms_per_sequence` column below.", icon=":material/hourglass:")
-        st.caption("No GPU here. With a single CPU thread there is little parallel hardware for the transformer to "
-                   "exploit, so its extra arithmetic (quadratic in length) shows directly; on a GPU the thousands of "
-                   "cores absorb that work, and the LSTM's one-step-at-a-time loop becomes the bottleneck.")
+        st.caption(lesson_text.block(PAGE, "bench-no-gpu"))
     with st.expander("All measurements"):
         st.dataframe(pd.DataFrame(result.rows), hide_index=True)
     st.caption(f"Measured {when:%Y-%m-%d %H:%M} UTC on `{result.device}` in {result.seconds:.1f} s; batch "
@@ -300,16 +274,6 @@ def _preview(words: tuple[str, ...], which: str, sha: str) -> tuple[list[float],
     return probs, maps, _heatmap(words, maps).to_dict()
 
 
-def examples() -> list[agreement.Sentence]:
-    """Fixed example sentences where the nearest noun has the other number (the instructive case)."""
-    rng, out = random.Random("m08-examples"), []
-    while len(out) < 6:
-        s = agreement.make_sentence(rng, 1 + len(out) % 3)
-        if s.nearest_noun_disagrees:
-            out.append(s)
-    return out
-
-
 def _heatmap(words: tuple[str, ...], maps: list) -> alt.Chart:
     labels = [f"{i:02d} {w}" for i, w in enumerate(words)]
     rows = [{"layer": f"layer {li + 1}", "head": f"head {hi + 1}", "query (looking)": labels[q],
@@ -341,13 +305,10 @@ def transformer_preview() -> None:
         st.error(f"The tiny transformer could not be loaded: {exc}")
         return
     met = entry["metrics"]
-    st.markdown(
-        f"A two-layer transformer encoder with {entry['params']:,} parameters, trained for "
-        f"{entry['training']['cpu_s']:.0f} CPU-seconds on generated sentences, decides whether the verb at the end "
-        "should be singular (*is*) or plural (*are*). The subject can be several phrases away, with other nouns "
-        "of the opposite number in between, like the stress test above but in words. There is no recurrence: "
-        "every position looks at every other position in one step, with learned weights.")
-    ex = examples()
+    st.markdown(f"A two-layer transformer encoder with {entry['params']:,} parameters, trained for "
+                f"{entry['training']['cpu_s']:.0f} CPU-seconds on generated sentences, decides whether the verb at "
+                "the end should be singular (*is*) or plural (*are*). " + lesson_text.block(PAGE, "preview-task"))
+    ex = longrange.examples()
     c1, c2 = st.columns([3, 1])
     options = [" ".join(s.words[:-1]) for s in ex] + ["(type your own)"]
     pick = c1.selectbox("Sentence", options, key="m08-tf-sentence")
@@ -371,7 +332,7 @@ def transformer_preview() -> None:
     if sentence is not None:
         line += (f" Correct: **{agreement.LABELS[sentence.label]}** (subject: *{sentence.words[sentence.subject]}*, "
                  f"position {sentence.subject}).")
-        shares = [layer[h][-1][sentence.subject] for layer in maps for h in range(len(layer))]
+        shares = longrange.attention_on(maps, sentence.subject)
         line += f" The verb slot's attention on the subject, per head: {', '.join(f'{s:.2f}' for s in shares)}."
     st.markdown(line)
     st.vega_lite_chart(heat_spec, width="content")
@@ -383,12 +344,4 @@ def transformer_preview() -> None:
                "sentences whose nearest noun has the wrong number; accuracy by number of phrases between subject "
                f"and verb: {by_mod} (trained on 0-3). Mean attention of the verb slot on the "
                f"subject: {on_subject}. Recipe: `{entry['recipe']['command']}`.")
-    st.markdown(
-        "| What you learned with RNNs | How a transformer does it |\n|---|---|\n"
-        "| A hidden state carries the past forward, one step at a time | Every position reads every other position "
-        "directly through attention |\n"
-        "| Order is built in by the loop | Order must be added: position embeddings |\n"
-        "| Attention (Module 7) lets a decoder look back at encoder states | Self-attention: the whole model is "
-        "made of such look-ups, stacked in layers |\n"
-        "| Training runs step after step | All positions of a layer are computed at once |\n"
-        "| Memory per step is fixed | The attention table grows with the square of the length |")
+    lesson.text(PAGE, "rnn-vs-transformer")

@@ -1,6 +1,6 @@
 """Module 8 decision aids on the page: the two decision trees (answers -> reasoning path -> recommendation), the
 build-vs-buy cost table (learner-editable assumptions, arithmetic live), the architecture selection exercise and
-the apply-it exercise (both saved for the learner)."""
+the apply-it exercise (both saved for the learner). Their prose is in assets/lessons/m08.md."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ import streamlit as st
 
 from core.cohort.store import StoreError
 from core.course import decisions
+from core.course import lessons as lesson_text
+from core.ui import lesson
 from core.ui.shell import PageContext, show_store_error
 
+PAGE = "m08"
 EXERCISE_ID, APPLY_ID = "m08-architecture", "m08-apply"
 
 
@@ -133,8 +136,7 @@ def build_vs_buy() -> None:
             st.markdown(f"**Break-even (running cost only):** self-hosting's fixed ${local['monthly_fixed']:,.0f} a "
                         f"month beats the API's usage price above **{be:,.0f} requests a month** at "
                         f"{values.tokens_per_request:,.0f} tokens each.")
-        st.caption("Formula: fixed monthly cost ÷ (price per token × tokens per request). Build costs and staff time "
-                   "come on top, which is why the totals above can still favour the API well past that point.")
+        st.caption(lesson_text.block(PAGE, "break-even-formula"))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -157,8 +159,7 @@ def _saved(ctx: PageContext, quiz_id: str) -> dict[str, str]:
 def architecture_exercise(ctx: PageContext) -> None:
     st.subheader("Architecture selection exercise")
     choices, scenarios = decisions.exercise()
-    st.markdown("Five situations from different industries. Pick the approach you would recommend and say why in "
-                "a sentence or two. Your answers are saved; you then see how each choice compares with ours.")
+    lesson.text(PAGE, "architecture-exercise")
     saved = _saved(ctx, EXERCISE_ID)
     keys = list(choices)
     with st.form("m08-arch-form"):

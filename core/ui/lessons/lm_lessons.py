@@ -1,6 +1,6 @@
 """Module 4 and 5 lesson widgets around training: the training timelapse and the iteration scrubber (real snapshots
 of the War and Peace run), the perplexity challenges (trained and judged on the server) and the table linking this
-module to today's LLM tools."""
+module to today's LLM tools. Lesson text: assets/lessons/m04.md and m05.md."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from core.cohort.store import StoreError
-from core.course import modern_ai
+from core.course import lessons, modern_ai
 from core.data.corpora import CorpusError, corpus_path
 from core.jobs import registry as jobs
 from core.lessons import lm_challenges, timelapse
 from core.models import inference
 from core.training import checkpoints
+from core.ui import lesson
 from core.ui.shell import PageContext, show_store_error
 
 RUN = "warpeace-lstm"
@@ -100,11 +101,8 @@ def training_timelapse() -> None:
         _no_snapshots()
         return
     cfg = entry.get("config", {})
-    st.markdown(f"One {cfg.get('layers', '?')}-layer {str(cfg.get('kind', '')).upper()} with {cfg.get('hidden', '?')} "
-                "units per layer, trained on *War and Peace*, with the weights saved at several points of the same "
-                "run. Move the slider: the sample is what that snapshot wrote, the dashed line marks it on the loss "
-                "curve. Milestones are not labelled by hand: each is a measurable test run on the samples now, and "
-                "it is placed at the first snapshot whose sample passes it.")
+    network = f"{cfg.get('layers', '?')}-layer {str(cfg.get('kind', '')).upper()}, {cfg.get('hidden', '?')} units"
+    st.markdown(f"**{network} per layer.** " + lessons.block("m04", "timelapse-intro"))
     taus = timelapse.temperatures(snaps)
     iters = [s.iteration for s in snaps]
     cols = st.columns([3, 1])
@@ -148,11 +146,7 @@ def iteration_scrubber() -> None:
     if not snaps:
         _no_snapshots()
         return
-    st.markdown("Karpathy printed samples of his *War and Peace* model at a handful of iterations to show the order "
-                "in which it learned: spacing first, then short words, then punctuation, quotes and longer "
-                "structure. The same experiment, re-run small: scrub through the saved snapshots of our LSTM and "
-                "read all three temperatures side by side. The table below says which measured milestone each "
-                "snapshot's sample passes, so you can check the order rather than take it on trust.")
+    lesson.text("m05", "scrubber-intro")
     iters = [s.iteration for s in snaps]
     it = st.select_slider("snapshot (training iteration)", options=iters, value=iters[min(1, len(iters) - 1)],
                           key="m05-scrub-iter")
@@ -174,8 +168,7 @@ def iteration_scrubber() -> None:
     table = pd.DataFrame({m.label: ["✓" if r["passed"][m.key] else "·" for r in rows] for m in timelapse.MILESTONES},
                          index=[f"{r['iteration']}" + (" ◀" if r["iteration"] == it else "") for r in rows]).T
     st.dataframe(table, width="stretch")
-    new = [m.label for m in timelapse.MILESTONES if rows[k]["passed"][m.key] and (k == 0 or not
-                                                                                  rows[k - 1]["passed"][m.key])]
+    new = timelapse.new_at(rows, k)
     st.caption(("New at this snapshot: " + ", ".join(new) + ". ") if new else "No milestone is new at this snapshot. ")
     st.caption(f"{len(iters)} snapshots listed in the manifest entry of {RUN}; tests as in Module 4's timelapse.")
 
@@ -215,18 +208,11 @@ def _saved(ctx: PageContext) -> dict[int, dict]:
     except StoreError as exc:
         show_store_error(exc)
         return {}
-    out = {}
-    for (_, qid), text in rows.items():
-        try:
-            out[int(qid.split("-")[1])] = json.loads(text)
-        except (ValueError, IndexError):
-            continue
-    return out
+    return lm_challenges.saved_attempts(rows)
 
 
 def _save(ctx: PageContext, result: lm_challenges.Result, before: dict | None) -> None:
-    record = result.to_dict()
-    record["ever_passed"] = bool(result.passed or (before or {}).get("ever_passed"))
+    record = lm_challenges.attempt_record(result, before)
     try:
         ctx.store.save_reflection(ctx.learner.id, CHALLENGE_QUIZ, f"level-{result.level}", json.dumps(record))
     except StoreError as exc:
@@ -236,10 +222,7 @@ def _save(ctx: PageContext, result: lm_challenges.Result, before: dict | None) -
 @st.fragment
 def perplexity_challenges(ctx: PageContext) -> None:
     st.subheader("Perplexity challenge levels")
-    st.markdown("Pick a level, choose a model and a training time, and press **Train and check**. The server trains "
-                "a fresh model on the level's slice of Tiny Shakespeare (the first N characters; the last 10% of "
-                "them are held out), measures it on the held-out part and checks the goal. Nothing you type is "
-                "taken on trust: every number comes from this run.")
+    lesson.text("m04", "challenges-intro")
     levels_box = st.container()  # filled last, so an attempt made below is already counted
     saved = _saved(ctx)
     try:

@@ -1,20 +1,24 @@
 """Module 5 neuron demos: the activation heatmap explorer (live, on any text and any char model) and the neuron
-detective game (on units that core.lessons.neurons found correlated with a feature over held-out text)."""
+detective game (on units that core.lessons.neurons found correlated with a feature over held-out text). The numbers
+come from core.lessons.neuron_views, the lesson text from assets/lessons/m05.md."""
 
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
-from torch import nn
 
+from core.course import lessons
 from core.data.corpora import Vocab
-from core.lessons import analysis, neurons
-from core.ui import models
+from core.lessons import neuron_views, neurons
+from core.ui import lesson, models
+
+if TYPE_CHECKING:
+    from torch import nn
 
 MAX_CHARS = 300  # keeps one live pass well under 200 ms on a shared CPU and the heatmap readable
 SAMPLE_TEXTS = {  # written for this course, one per shipped model, with the structures the analysis looks for
@@ -68,9 +72,7 @@ def _states(key_prefix: str, model: nn.Module, vocab: Vocab, label: str, text: s
     key = (id(model), label, text)
     memo = st.session_state.get(memo_key)
     if not memo or memo[0] != key:
-        device = next(model.parameters()).device
-        layers, _ = analysis.layer_states(model, torch.tensor([vocab.encode(text)], device=device))
-        memo = (key, [{s: a[0] for s, a in item.items()} for item in layers])
+        memo = (key, neuron_views.text_states(model, vocab, text))
         st.session_state[memo_key] = memo
     return memo[1]
 
@@ -109,30 +111,11 @@ def _trace_chart(values, chars: str, title: str, feature=None, feature_label: st
         tooltip=["position", "char", alt.Tooltip("activation:Q", format=".3f")])
     if feature is None:
         return line
-    f = np.asarray(feature, dtype=float)
-    df["feature"] = f / f.max() if f.max() > 0 else f
+    df["feature"] = neuron_views.scaled_0_1(feature)
     area = alt.Chart(df).mark_area(opacity=0.25, color="#7f7f7f", interpolate="step-after").encode(
         x="position:Q", y=alt.Y("feature:Q", title="activation (-1 to 1)"),
         tooltip=["position", "char", alt.Tooltip("feature:Q", title=f"{feature_label} (scaled 0-1)", format=".2f")])
     return area + line
-
-
-def _ranking(a: np.ndarray, shown: np.ndarray, text: str, feature: str | None, held_out: dict | None, n: int):
-    """(units in display order, table rows): held-out top units first when known, then by |r| on this text;
-    without a feature, the units whose displayed value varies most over the text."""
-    if feature is None:
-        order = [int(u) for u in np.argsort(-shown.std(0), kind="stable")[:n]]
-        return order, None
-    f = neurons.feature_values(text, [feature])[feature]
-    live = analysis.pearson_by_unit(a, f) if neurons.usable(f, min_active=2) else None
-    known = {u: r for u, r in (held_out or {}).get(feature, {}).get("top", [])}
-    order = list(known)
-    if live is not None:
-        order += [u for u, _ in analysis.top_units(live, n + len(order)) if u not in known]
-    order = order[:n]
-    rows = [{"unit": u, "r on held-out text": known.get(u), "r on your text": None if live is None else
-             round(float(live[u]), 3)} for u in order]
-    return order, pd.DataFrame(rows)
 
 
 @st.fragment
@@ -179,7 +162,7 @@ def activation_explorer(key_prefix: str, model: nn.Module, vocab: Vocab, label: 
         return
     values = states[signal]  # (T, H), raw
     shown_values = neurons.display_values(values, signal)
-    order, table = _ranking(values, shown_values, text, feature, held, n_units)
+    order, rows = neuron_views.rank_units(values, shown_values, text, feature, held, n_units)
     what = "tanh(c), the cell state as the output gate sees it" if signal == "c" else "h"
     view = f"{layer}-{signal}-{feature}"
     event = st.altair_chart(_heatmap(shown_values, text, order, f"{label}, layer {layer + 1}: {what}, per character"),
@@ -194,7 +177,7 @@ def activation_explorer(key_prefix: str, model: nn.Module, vocab: Vocab, label: 
         src = ("first the units measured on held-out text (checkpoints/neurons.json), then the strongest on your "
                "text" if held else "by |Pearson r| on your text only (no held-out analysis for this model)")
         st.caption(f"Rows ordered {src}. A short text gives noisy r values: treat them as hints.")
-        st.dataframe(table, hide_index=True, width="content")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="content")
 
     others = [u for u in range(values.shape[1]) if u not in order]
     unit = st.selectbox("Inspect one unit (click a row of the heatmap, or pick it here; the first ones are the "
@@ -269,8 +252,8 @@ def neuron_detective(ctx, results: dict | None = None, key_prefix: str = "m05-nd
     game = st.session_state.setdefault(f"{key_prefix}-game", {"round": 0, "answers": {}})
     p = puzzles[game["round"] % len(puzzles)]
     ex = p["excerpt"]
-    st.markdown(f"**Unit {game['round'] % len(puzzles) + 1} of {len(puzzles)}.** Each character's background shows "
-                "how strongly the unit fires after reading it (red positive, blue negative). What does it track?")
+    st.markdown(f"**Unit {game['round'] % len(puzzles) + 1} of {len(puzzles)}.** "
+                + lessons.block("m05", "detective-prompt"))
     title = results["models"].get(p["model"], {}).get("title", p["model"])
     st.caption(f"{title} · layer {p['layer'] + 1} · {neurons.SIGNALS[p['signal']]} · unit {p['unit']} · "
                "an excerpt of held-out text")
@@ -298,8 +281,7 @@ def neuron_detective(ctx, results: dict | None = None, key_prefix: str = "m05-nd
             ("Right: " if answered["correct"] else "Not quite: ") + f"the answer is '{_choice_label(p['answer'])}'.")
         st.markdown(_describe(p, results))
         if p["answer"]:
-            st.caption("The excerpt was chosen where the feature changes a lot and the unit follows it; the r above "
-                       "is over all the held-out characters, not just this excerpt.")
+            st.caption(lessons.block("m05", "detective-excerpt-note"))
         if not neurons.is_current(results, p["model"]):
             st.caption("Measured on an earlier version of this checkpoint; the model has been retrained since.")
         feat = p["answer"]
@@ -340,34 +322,10 @@ def analysis_summary(results: dict | None = None) -> None:
     if not results or not results.get("models"):
         st.info("The neuron analysis (checkpoints/neurons.json) is not available; run `python -m core.lessons.neurons`.")
         return
-    st.markdown("How these units were found: each shipped model read text it never trained on (pieces spread "
-                "across the last 10% of its corpus). After every character we recorded each unit's value and "
-                "computed, for each unit and each feature, the Pearson correlation r between the two series. "
-                "r = +1 means the unit rises and falls exactly with the feature, -1 exactly against it, 0 no "
-                "linear link at all.")
-    rows, shares = [], []
-    for name, m in results["models"].items():
-        best: dict[str, tuple] = {}
-        for key, per in m["units"].items():
-            for feat, v in per.items():
-                unit, r = v["top"][0]
-                if neurons.FEATURES[feat].memory and abs(r) > abs(best.get(feat, (0, 0, 0, 0))[1]):
-                    name_ = f"layer {int(key[1]) + 1} {key[3:]} · unit {unit}"
-                    best[feat] = (name_, r, v["chance"], v["active_share"])
-        for feat, (unit, r, chance, active) in sorted(best.items(), key=lambda kv: -abs(kv[1][1])):
-            rows.append({"model": name, "feature": neurons.FEATURES[feat].label, "strongest unit": unit,
-                         "Pearson r": r, "chance |r|": chance, "feature non-zero on": f"{active:.0%}"})
-        for key, share in m["memory_share"].items():
-            shares.append({"model": name, "layer": int(key[1]) + 1, "signal": neurons.SIGNALS[key[3:]],
-                           "units with |r| ≥ 0.5": f"{share['r>=0.5']:.1%}",
-                           "units with |r| ≥ 0.3": f"{share['r>=0.3']:.1%}"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.caption("'c' is the cell state, 'h' the hidden state. 'chance |r|' is the best any unit reaches with the "
-               "same feature shifted by half the text.")
+    lesson.text("m05", "neurons-method")
+    st.dataframe(pd.DataFrame(neuron_views.strongest_units(results)), hide_index=True, width="stretch")
+    st.caption(lessons.block("m05", "neurons-table-note"))
     with st.expander("How many units are clearly linked to one of these features?"):
-        st.dataframe(pd.DataFrame(shares), hide_index=True, width="stretch")
-        st.caption("Share of a layer's units whose strongest |r| with any context feature (quotes, brackets, "
-                   "braces, math, environments, comments, line position, indentation, word position) reaches "
-                   "the threshold. Broad features such as line position correlate with many units at once, so "
-                   "a high share does not mean that many units are as clean as the best one.")
+        st.dataframe(pd.DataFrame(neuron_views.memory_shares(results)), hide_index=True, width="stretch")
+        st.caption(lessons.block("m05", "neurons-share-note"))
     st.caption(provenance(results))

@@ -1,5 +1,6 @@
 """Module 7's Neural Turing Machine simulator: the shipped `ntm-copy` model copying a sequence, with its read and
-write weightings over memory per step, and the measured bit errors by length and memory size."""
+write weightings over memory per step, and the measured bit errors by length and memory size. The prose is in
+assets/lessons/m07.md."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.course import lessons
+from core.lessons import shipped
 from core.models import inference
 from core.training import ntm as ntm_training
-from core.ui.lessons.attention import HEAT, draw_spec, is_shipped
+from core.ui import charts
 
 
 @st.cache_resource(show_spinner="Loading the Neural Turing Machine...")
@@ -31,7 +34,7 @@ def _grid(matrix: list[list[float]], row_name: str, col_name: str, title: str, v
                        for c, v in enumerate(row)])
     return alt.Chart(df, title=title).mark_rect().encode(
         x=alt.X(f"{col_name}:O", title=col_name), y=alt.Y(f"{row_name}:O", title=row_name),
-        color=alt.Color(f"{value}:Q", scale=HEAT, title=value),
+        color=alt.Color(f"{value}:Q", scale=charts.HEAT, title=value),
         tooltip=[row_name, col_name, alt.Tooltip(f"{value}:Q", format=".3f")])
 
 
@@ -67,7 +70,7 @@ def _ntm_errors_spec(sha256: str) -> dict:
 @st.fragment
 def ntm_simulator() -> None:
     st.subheader("Neural Turing Machine simulator")
-    if not is_shipped(ntm_training.RECIPE, ntm_training.MODEL_TYPE):
+    if not shipped.is_shipped(ntm_training.RECIPE, ntm_training.MODEL_TYPE):
         st.info(f"The `{ntm_training.RECIPE}` checkpoint is not installed; run "
                 f"`python -m core.train --recipe {ntm_training.RECIPE}`.")
         return
@@ -76,8 +79,8 @@ def ntm_simulator() -> None:
     st.markdown(f"A small NTM trained in this course: an LSTM controller ({cfg.hidden} units) with one write "
                 f"head and one read head on a memory of N slots × {cfg.memory_width} numbers. The task is "
                 f"**copy**: it sees a sequence of random {cfg.bits}-bit vectors, then an end marker, and must "
-                "then write the same vectors back with no input at all. It can only succeed by storing them "
-                "somewhere and reading them back in order.")
+                "then write the same vectors back with no input at all. "
+                + lessons.block("m07", "ntm-copy-needs-memory"))
     tr = entry["training"]
     rec = entry["recipe"]["train_config"]
     st.caption(f"Trained for {tr['steps']:,} steps ({tr['sequences_seen']:,} sequences, {tr['cpu_s']:.0f} CPU "
@@ -99,13 +102,7 @@ def ntm_simulator() -> None:
     for i, spec in enumerate(specs):
         (left if i % 2 == 0 else right).vega_lite_chart(spec, width="stretch")
     st.caption(f"Time steps 1–{length} present the input, step {length + 1} is the end marker, steps "
-               f"{length + 2}–{steps} are the copy. In a clean run the write head moves one slot per input "
-               "vector, and during the copy the read head walks the same slots in the same order.")
-    draw_spec(_ntm_errors_spec(entry["sha256"]))
+               f"{length + 2}–{steps} are the copy. " + lessons.block("m07", "ntm-clean-run"))
+    charts.draw_spec(_ntm_errors_spec(entry["sha256"]))
     st.caption(f"{entry['metrics']['test']}. Measured on the shipped float16 weights when the checkpoint was "
-               f"made ({entry['produced_at'][:10]}). Lengths beyond 10 were never trained on: they show how "
-               "far the learned procedure generalises. Try memory slots N equal to the sequence length: the "
-               "copy breaks. The shipped model's write head keeps moving (and writing) during the copy, so "
-               "without a spare slot it wraps round and overwrites vector 1 before the read head gets to it.")
-
-
+               f"made ({entry['produced_at'][:10]}). " + lessons.block("m07", "ntm-generalise"))

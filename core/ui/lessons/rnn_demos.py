@@ -1,17 +1,22 @@
-"""Demos on shipped char models shared by Modules 2-3: checkpoint lookup, hidden-state heatmap, cached traces.
+"""Demos on shipped char models shared by Modules 2-4: checkpoint lookup, hidden-state heatmap, cached traces, and
+Module 2's hidden-state visualiser.
 
-Colour code used on the equations and charts of Modules 2-3 lives here too, so pages and charts agree.
+Colour code used on the equations and charts of Modules 2-3 lives here too, so pages and charts agree (the static
+equations in assets/lessons/m02.md spell the same hex values).
 """
 
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.lessons import analysis
-from core.training import checkpoints
+from core.models import inference
+from core.training import checkpoints, debug_lstm
 from core.ui import models
+from core.ui.shell import PageContext
 
 INPUT = "#1f77b4"  # x_t, W_xh
 MEMORY = "#ff7f0e"  # h_{t-1}, W_hh
@@ -48,8 +53,6 @@ def trace(name: str, text: str, layer: int) -> analysis.HiddenTrace | None:
 
 def heatmap(values: list[list[float]], chars: list[str], units: int, title: str, color_title: str) -> alt.Chart:
     """Units (rows) x characters (columns) heatmap of the `units` most active units, scale -1..1."""
-    import numpy as np
-
     a = np.asarray(values)  # (T, H)
     top = np.argsort(-a.std(0))[:units]
     shown = [{" ": "␣", "\n": "⏎"}.get(ch, ch) for ch in chars]
@@ -75,18 +78,34 @@ def heatmap(values: list[list[float]], chars: list[str], units: int, title: str,
 @st.cache_resource(show_spinner="Loading model...")
 def get_debug_model(name: str):
     """(model, entry) of one of the 'debug the LSTM' pair (checkpoints/debug), read-only like get_model."""
-    from core.models import inference
-    from core.training import debug_lstm
-
     inference.configure_threads()
     model, entry = checkpoints.load(name, directory=debug_lstm.DEBUG_DIR)
     return inference.prepare(model), entry
 
 
 def debug_available() -> bool:
-    from core.training import debug_lstm
-
     try:
         return set(debug_lstm.PAIR) <= set(checkpoints.names(debug_lstm.DEBUG_DIR))
     except checkpoints.CheckpointError:
         return False
+
+
+@st.fragment
+def visualiser(ctx: PageContext) -> None:
+    """Real hidden-state activations of a chosen char model (shipped or the learner's) on typed text."""
+    choice = models.pick_charlm(ctx, "m02-vis-model", CHAR_MODELS["rnn"])
+    if choice is None:
+        return
+    cfg = choice.config
+    text = st.text_input("Type some text", value="ROMEO: But soft, what light", max_chars=120, key="m02-vis-text")
+    layer = st.radio("Layer", list(range(1, cfg["layers"] + 1)), horizontal=True, key="m02-vis-layer")
+    tr = trace(choice.name, text, layer - 1)
+    if tr is None:
+        st.caption("None of these characters are in the model's vocabulary.")
+        return
+    st.altair_chart(heatmap(tr.hidden, tr.chars, min(24, cfg["hidden"]),
+                            f"h_t of layer {layer}, one column per character", "h_t"), width="stretch")
+    st.caption(f"Real activations of {choice.label} ({cfg['layers']}-layer {cfg['kind'].upper()}, "
+               f"{cfg['hidden']} units). Red is positive, blue negative. Look for units that switch at spaces, "
+               "capitals or line breaks.")
+

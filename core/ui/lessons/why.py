@@ -1,0 +1,103 @@
+"""Module 0's widgets: the AI timeline explorer, the "what you will learn" and industry tables, the three-audiences
+picker and the jargon translator."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.course import glossary, lessons, timeline
+from core.ui import jargon
+
+LEARN = [
+    ("Hidden state", "Every model that reads in order keeps some running summary.",
+     "Knowing what a model can and cannot remember about a long case or conversation."),
+    ("Attention", "Translation, search ranking, every modern chat assistant.",
+     "Knowing why a model can cite the right paragraph, and when it cannot."),
+    ("Temperature", "A setting on every text-generation API.",
+     "Choosing between safe, repetitive output and varied, riskier output."),
+    ("Sequence to sequence", "Translation, summarising, speech to text.",
+     "Recognising input-to-output pipelines in vendor pitches."),
+    ("Backpropagation through time", "How recurrent models are trained (transformers use ordinary backpropagation "
+     "over all positions at once).",
+     "Understanding why long-range behaviour is hard to train and costly to fix."),
+]
+INDUSTRY = [
+    ("Banking and payments", "Card transactions in time order",
+     "Flagging a purchase that breaks a customer's usual pattern"),
+    ("Healthcare", "Vital signs, visits and lab results over time", "Warning early that a patient is deteriorating"),
+    ("Retail and e-commerce", "Clicks and baskets within a session",
+     "Suggesting the next product; spotting likely churn"),
+    ("Marketing", "A customer's emails, visits and purchases over time",
+     "Choosing the next message, and when to send it"),
+    ("IT operations", "Log lines and metrics from servers", "Noticing an unusual sequence of events before an outage"),
+    ("Manufacturing and energy", "Sensor readings from machines", "Planning maintenance before a part fails"),
+    ("Legal and compliance", "Clauses and correspondence", "Pulling obligations and deadlines out of long documents"),
+]
+AUDIENCES = {  # radio option -> block of assets/lessons/m00.md
+    "A friend over dinner": "audience-friend",
+    "An executive, in one minute": "audience-executive",
+    "An engineering lead": "audience-lead",
+}
+TRANSLATED = ("Recurrent neural network (RNN)", "Hidden state", "Vanilla RNN")
+
+
+def _timeline_chart(items: tuple[timeline.Milestone, ...], chosen: str) -> alt.LayerChart:
+    df = pd.DataFrame([{"year": m.year, "title": m.title, "era": "recurrent (memory loop)" if m.era == "recurrent"
+                        else "attention (look back at everything)", "chosen": m.id == chosen} for m in items])
+    base = alt.Chart(df, title="Milestones in sequence modelling").encode(
+        x=alt.X("year:Q", title="year", scale=alt.Scale(domain=[1988, 2025]), axis=alt.Axis(format="d")),
+        y=alt.Y("era:N", title=None))
+    points = base.mark_circle().encode(size=alt.condition("datum.chosen", alt.value(400), alt.value(90)),
+                                       color=alt.Color("era:N", legend=None),
+                                       tooltip=["year", "title"])
+    labels = base.mark_text(dy=-14, fontSize=11).encode(text="title:N",
+                                                        opacity=alt.condition("datum.chosen", alt.value(1),
+                                                                              alt.value(0)))
+    return (points + labels).properties(height=180)
+
+
+@st.fragment
+def timeline_explorer() -> None:
+    st.subheader("From a loop with memory to today's chat assistants",
+                 help=jargon.tip("Recurrent neural network (RNN)", "Transformer"))
+    items = timeline.load()
+    ids = [m.id for m in items]
+    chosen = st.selectbox("Pick a milestone", ids, index=ids.index("charrnn"), key="m00-milestone",
+                          format_func=lambda i: next(f"{m.year} · {m.title}" for m in items if m.id == i))
+    st.altair_chart(_timeline_chart(items, chosen), width="stretch")
+    m = next(m for m in items if m.id == chosen)
+    left, right = st.columns(2)
+    left.markdown(f"**{m.year}: what happened**\n\n{m.what}")
+    right.markdown(f"**Why it matters for you**\n\n{m.why}")
+    st.caption(f"Source: {m.source}")
+
+
+def learn_table() -> None:
+    st.dataframe(pd.DataFrame(LEARN, columns=["concept", "where it shows up today", "why it is useful to you"]),
+                 hide_index=True)
+
+
+def industry_table() -> None:
+    st.dataframe(pd.DataFrame(INDUSTRY, columns=["industry", "the sequence", "a typical use"]), hide_index=True)
+
+
+def audiences() -> None:
+    """The same idea said to three audiences; the texts are blocks of the Module 0 lesson text."""
+    audience = st.radio("Who are you talking to?", list(AUDIENCES), horizontal=True, key="m00-audience")
+    st.info(lessons.block("m00", AUDIENCES[audience]), icon=":material/record_voice_over:")
+
+
+def jargon_translator() -> None:
+    """Tooltips on a few terms, then a search over the course glossary."""
+    cols = st.columns(len(TRANSLATED))
+    for col, term in zip(cols, TRANSLATED, strict=True):
+        col.markdown(f"**{term}**", help=jargon.tip(term))
+    query = st.text_input("Look up a term", value="", placeholder="e.g. gradient, attention, LSTM", key="m00-jargon")
+    found = glossary.search(glossary.load(), query) if query.strip() else []
+    for t in found[:6]:
+        with st.expander(t.term):
+            st.markdown(f"**In plain English:** {t.plain}\n\n**Technically:** {t.technical}")
+    if query.strip() and not found:
+        st.caption("No glossary term matches that yet; try a shorter word.")
