@@ -1,10 +1,15 @@
-"""Measure the grader: click-to-result time of a NumPy lab, and 50 submissions arriving at once.
+"""Measure the grader: click-to-result time of a NumPy lab, 50 submissions arriving at once, and another learner's
+wait while hostile submissions run.
 
     python -m core.labs.bench [--runs 30] [--burst 50] [--mode fork|spawn] [--lab rnn_step] [--json]
+    python -m core.labs.bench --attacks [--attack-seconds 6] [--mode fork|spawn] [--json]
 
 "Click to result" is what the Run button waits for: building the hidden tests, a fresh sandboxed child (forked
 or spawned), the learner's code and tests in it, and the server's checks. During the burst a ticker thread in
 the same process measures how late it wakes up, as a sign of whether the server could keep serving pages.
+`--attacks` runs each hostile submission in a loop (one attacker) while a bystander submits the rnn_step reference
+every 0.25 s, and reports the bystander's click-to-result time and the server's CPU time per hostile submission
+(the grading thread's own); then every sandbox at once is held by sleepers, one per learner.
 """
 
 from __future__ import annotations
@@ -21,6 +26,21 @@ from core.labs import exercises, grader, sandbox
 
 TARGET_MEDIAN_MS = 300.0
 TARGET_P95_WAIT_S = 5.0
+TARGET_BYSTANDER_S = 1.0  # another learner's correct code, graded while one attack runs
+TARGET_ATTACK_CPU_MS = 50.0  # the server's CPU time per hostile submission
+
+_SIGNATURE = "def rnn_step(x, h_prev, W_xh, W_hh, b_h):\n"
+ATTACKS = {  # hostile submissions for the rnn_step lab, as reported by the audit
+    "process-group escape": ("import os, time\ntry:\n    os.setpgid(0, os.getpgid(os.getppid()))\nexcept OSError:\n"
+                             "    pass\n" + _SIGNATURE + "    while True:\n        try:\n            time.sleep(100)\n"
+                             "        except BaseException:\n            pass\n"),
+    "sleeper (just under each test's time)": ("import time\nimport numpy as np\n" + _SIGNATURE + "    time.sleep(1.9)\n"
+                                              "    return np.tanh(W_xh @ x + W_hh @ h_prev + b_h)\n"),
+    "big payload (199k floats per test)": _SIGNATURE + "    return [[0.5] * 1000] * 199\n",
+    "forged 4 MB result line": ("import os\n" + _SIGNATURE + "    item = b'{\"t\":\"float\",\"v\":\"0x1p+0\"},'\n"
+                                "    os.write(3, b'{\"id\":\"t0\",\"ok\":true,\"value\":{\"t\":\"list\",\"v\":[' "
+                                "+ item * 150000 + b'{\"t\":\"none\"}]}}\\n')\n    return x\n"),
+}
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -86,6 +106,82 @@ def burst(lab_id: str, n: int) -> dict:
             "ticker_lag_max_ms": round(max(lags), 1)}
 
 
+def _bystander(lab: exercises.Lab, busy: threading.Event, learner: str = "bystander") -> list[float]:
+    """Submit the reference every 0.25 s while `busy` is set; each click-to-result time in seconds."""
+    times = []
+    while busy.is_set():
+        start = time.perf_counter()
+        report = exercises.grade(lab, lab.solution, seed=len(times), learner=learner)
+        times.append(time.perf_counter() - start)
+        assert report.all_passed, (report.status, report.message)
+        time.sleep(0.25)
+    return times
+
+
+def _attack(lab: exercises.Lab, attackers: dict[str, str], seconds: float) -> dict:
+    """Each attacker (learner -> code) resubmits at once for `seconds`; a bystander submits meanwhile."""
+    busy = threading.Event()
+    busy.set()
+    reports: list[grader.GradeReport] = []
+    bystander: list[float] = []
+
+    def attacker(name: str, code: str) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            reports.append(exercises.grade(lab, code, seed=len(reports), learner=name))
+
+    threads = [threading.Thread(target=attacker, args=item) for item in attackers.items()]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)  # the attack is under way
+    watcher = threading.Thread(target=lambda: bystander.extend(_bystander(lab, busy)))
+    watcher.start()
+    for t in threads:
+        t.join()
+    busy.clear()
+    watcher.join()
+    cpu_ms = [r.cpu_seconds * 1000 for r in reports]
+    return {"attack_runs": len(reports), "attack_statuses": sorted({r.status for r in reports}),
+            "attack_run_s_max": round(max(r.seconds for r in reports), 2),
+            "attack_server_cpu_ms_mean": round(statistics.mean(cpu_ms), 1),
+            "attack_server_cpu_ms_max": round(max(cpu_ms), 1),
+            "first_attack_message": _said(reports[0]) if reports else "",
+            "bystander_runs": len(bystander), "bystander_median_s": round(statistics.median(bystander), 3),
+            "bystander_max_s": round(max(bystander), 3)}
+
+
+def _said(report: grader.GradeReport) -> str:
+    return (report.message or next((r.message for r in report.results if not r.passed), ""))[:200]
+
+
+def attacks(seconds: float) -> dict:
+    lab = exercises.get("rnn_step")
+    exercises.grade(lab, lab.solution, learner="warm-up")
+    found = {name: _attack(lab, {"mallory": code}, seconds) for name, code in ATTACKS.items()}
+    sleepers = {f"sleeper-{i}": ATTACKS["sleeper (just under each test's time)"] for i in range(grader.MAX_SANDBOXES)}
+    found["every sandbox held by sleepers"] = _attack(lab, sleepers, max(seconds, 12.0))
+    return found
+
+
+def _print_attacks(found: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    print(f"{os.cpu_count()} CPUs, {grader.MAX_SANDBOXES} sandboxes, load average {os.getloadavg()[0]:.2f}; "
+          f"total time per submission {sandbox.Limits().total_wall_s:g} s")
+    for name, r in found.items():
+        alone = name != "every sandbox held by sleepers"
+        target = TARGET_BYSTANDER_S if alone else sandbox.Limits().total_wall_s + TARGET_BYSTANDER_S
+        met = "met" if r["bystander_max_s"] < target else "MISSED"
+        cpu = "met" if r["attack_server_cpu_ms_max"] < TARGET_ATTACK_CPU_MS else "MISSED"
+        print(f"- {name}: {r['attack_runs']} hostile runs ({', '.join(r['attack_statuses'])}, longest "
+              f"{r['attack_run_s_max']} s); bystander graded {r['bystander_runs']} times, median "
+              f"{r['bystander_median_s'] * 1000:.0f} ms, max {r['bystander_max_s'] * 1000:.0f} ms -> target "
+              f"< {target:g} s: {met}; server CPU per hostile run mean {r['attack_server_cpu_ms_mean']} ms, max "
+              f"{r['attack_server_cpu_ms_max']} ms -> target < {TARGET_ATTACK_CPU_MS:g} ms: {cpu}")
+        print(f"    first hostile run said: {r['first_attack_message']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -93,11 +189,16 @@ def main() -> None:
     parser.add_argument("--mode", choices=("fork", "spawn"), default=None)
     parser.add_argument("--lab", default="rnn_step")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--attacks", action="store_true", help="another learner's wait during hostile submissions")
+    parser.add_argument("--attack-seconds", type=float, default=6.0)
     args = parser.parse_args()
     if args.mode:
         grader._sandbox = sandbox.Sandbox(args.mode)
         grader._hardened = sandbox.harden_server()
         atexit.register(grader._sandbox.close)
+    if args.attacks:
+        _print_attacks(attacks(args.attack_seconds), args.json)
+        return
     result = {"cpus": os.cpu_count(), "load_avg_before": [round(x, 2) for x in os.getloadavg()],
               "single": single(args.lab, args.runs), "burst": burst(args.lab, args.burst),
               "layers": grader.layers()}
@@ -121,3 +222,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

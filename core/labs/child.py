@@ -48,6 +48,7 @@ DENIED_SYSCALLS = (
     "fork vfork clone clone3 execve execveat "  # no new processes or threads, no other programs
     "socket socketpair connect bind listen accept accept4 "  # no network, no local sockets
     "kill tkill tgkill rt_sigqueueinfo rt_tgsigqueueinfo pidfd_open pidfd_send_signal pidfd_getfd "
+    "setpgid setpgrp setsid "  # stay in the process group the server kills (it kills by pid and pidfd too)
     "ptrace process_vm_readv process_vm_writev process_madvise kcmp perf_event_open "  # no peeking at others
     "setrlimit prlimit64 setuid setgid setreuid setregid setresuid setresgid setgroups capset "
     "chmod fchmod fchmodat fchmodat2 chown fchown lchown fchownat utime utimes utimensat futimesat "
@@ -258,7 +259,11 @@ def decode(obj):
 # ---------------------------------------------------------------- running the job
 
 def send(message: dict) -> None:
-    data = (_dumps(message, separators=(",", ":")) + "\n").encode()
+    send_line(_dumps(message, separators=(",", ":")))
+
+
+def send_line(line: str) -> None:
+    data = (line + "\n").encode()
     while data:
         data = data[os.write(PROTO_FD, data):]
 
@@ -291,28 +296,44 @@ def describe(exc: BaseException) -> dict:
     return info
 
 
-def run_tests(job: dict, fn) -> None:
+def summary(value) -> str:
+    """A few words on what a value is, for a result too large to send back."""
+    if type(value) is _ndarray:
+        return f"an array of shape {tuple(value.shape)}"
+    if type(value) in (list, tuple, dict):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__}"[:80]
+
+
+def run_tests(job: dict, fn, total_end: float) -> None:
+    """Each test within its own budget and within what is left of the run's total wall-clock budget."""
     timeouts, max_timeouts = 0, job.get("max_timeouts", 2)
     for test in job["tests"]:
-        if timeouts >= max_timeouts:
-            send({"id": test["id"], "skipped": "timeouts"})
+        left = total_end - time.monotonic()
+        if timeouts >= max_timeouts or left <= 0.01:
+            send({"id": test["id"], "skipped": "timeouts" if timeouts >= max_timeouts else "total"})
             continue
+        wall = min(test["wall_s"], left)
         start = time.perf_counter()
         try:
-            arm(test["cpu_s"], test["wall_s"])
+            arm(test["cpu_s"], wall)
             args = [decode(a) for a in test["args"]]
             values = [fn(*args)]
             for _ in range(test.get("repeat", 1) - 1):
                 args = fresh_args(test, args)
                 values.append(fn(*args))
             value = values[0] if test.get("repeat", 1) == 1 else values
-            encoded = encode(value)
+            line = _dumps({"id": test["id"], "ok": True, "value": encode(value),
+                           "ms": (time.perf_counter() - start) * 1e3}, separators=(",", ":"))
+            if len(line) > test.get("max_bytes", MAX_JOB_BYTES):  # the server would stop reading: say so instead
+                line = _dumps({"id": test["id"], "oversize": len(line), "kind": summary(values[0])})
             disarm()
-            send({"id": test["id"], "ok": True, "value": encoded, "ms": (time.perf_counter() - start) * 1e3})
+            send_line(line)
         except TestTimeout as exc:
             disarm()
             timeouts += 1
-            send({"id": test["id"], "timeout": str(exc.args[0]) if exc.args else "cpu"})
+            kind = str(exc.args[0]) if exc.args else "cpu"
+            send({"id": test["id"], "timeout": "total" if kind == "wall" and wall < test["wall_s"] else kind})
         except BaseException as exc:  # noqa: BLE001 (SystemExit and friends are learner errors here)
             disarm()
             send({"id": test["id"], "ok": False, "error": describe(exc)})
@@ -333,6 +354,7 @@ def run_job(prebuilt) -> None:
         chunks.append(chunk)
         size += len(chunk)
     job = _loads(b"".join(chunks))
+    total_end = time.monotonic() + job.get("total_wall_s", 3600.0)
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0: input() gets EOF, not the job
     layers = lock_down(job["limits"], prebuilt)
@@ -343,7 +365,7 @@ def run_job(prebuilt) -> None:
     linecache.cache[FILENAME] = (len(code), None, code.splitlines(True), FILENAME)
     namespace = {"__name__": "__lab__", "__builtins__": builtins}
     try:
-        arm(job["load_cpu_s"], job["load_wall_s"])
+        arm(job["load_cpu_s"], max(0.01, min(job["load_wall_s"], total_end - time.monotonic())))
         exec(compile(code, FILENAME, "exec"), namespace)  # noqa: S102 (this is the sandbox)
         disarm()
     except TestTimeout as exc:
@@ -364,7 +386,7 @@ def run_job(prebuilt) -> None:
     except (TypeError, ValueError):
         params = None
     send({"event": "loaded", "ok": True, "params": params})
-    run_tests(job, fn)
+    run_tests(job, fn, total_end)
     send({"event": "done"})
 
 
@@ -385,6 +407,7 @@ def child_main(prebuilt) -> None:
 def zygote(ctrl_fd: int) -> None:
     """Fork-server: numpy and the lock-down layers are prepared once; each request forks a fresh child."""
     import fcntl as _fcntl
+    import select
     import socket
 
     ctrl = socket.socket(fileno=ctrl_fd)
@@ -394,8 +417,19 @@ def zygote(ctrl_fd: int) -> None:
         os.close(ruleset[0][0])
         ruleset = ((high, ruleset[0][1]), None)
     ctrl.send(_dumps({"ready": True, "pid": os.getpid()}).encode())
-    children = set()
+    children = set()  # forked, not yet reaped: the server may still signal them by pid
+    dropped = set()  # killed at the server's reap request but not yet dead: reaped here, in passing
     while True:
+        if dropped:
+            ready, _, _ = select.select([ctrl], [], [], 0.5)
+            for pid in list(dropped):
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                        dropped.discard(pid)
+                except ChildProcessError:
+                    dropped.discard(pid)
+            if not ready:
+                continue
         try:
             msg, fds, _, _ = socket.recv_fds(ctrl, 4096, 3)
         except OSError:
@@ -431,20 +465,33 @@ def zygote(ctrl_fd: int) -> None:
                 os.close(fd)
             children.add(pid)
             ctrl.send(_dumps({"pid": pid}).encode())
-        elif req["op"] == "reap":
+        elif req["op"] == "reap":  # never blocks: one child must not hold up everyone's channel
             pid = req["pid"]
             status = None
             if pid in children:
                 children.discard(pid)
-                _, raw = os.waitpid(pid, 0)
-                status = os.waitstatus_to_exitcode(raw)
+                try:
+                    done, raw = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    done, raw = -1, 0
+                if done == pid:
+                    status = os.waitstatus_to_exitcode(raw)
+                elif done == 0:
+                    _kill(pid)
+                    dropped.add(pid)
             ctrl.send(_dumps({"pid": pid, "status": status}).encode())
-    for pid in children:  # the server went away: take every child with us
+    for pid in children | dropped:  # the server went away: take every child with us
+        _kill(pid)
+    os._exit(0)
+
+
+def _kill(pid: int) -> None:
+    """By pid and by process group (the child cannot leave its group under seccomp, but may try elsewhere)."""
+    for send_signal in (os.kill, os.killpg):
         try:
-            os.killpg(pid, signal.SIGKILL)
+            send_signal(pid, signal.SIGKILL)
         except OSError:
             pass
-    os._exit(0)
 
 
 def main() -> None:

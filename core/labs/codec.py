@@ -61,9 +61,27 @@ def encode_input(value: Any) -> dict:
     raise TypeError(f"cannot send {type(value).__name__}")
 
 
+def wire_size(value: Any) -> tuple[int, int]:
+    """(bytes, items) that `value` takes on the wire, estimated without encoding it: what the server expects back
+    from a right answer, so it can refuse far larger replies before parsing them."""
+    if isinstance(value, np.ndarray):
+        return 80 + 12 * value.ndim + 4 * math.ceil(value.nbytes / 3), 1
+    if isinstance(value, list | tuple | dict):
+        items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+        size, count = 16, 1
+        for key, v in items:
+            b, n = wire_size(v)
+            size, count = size + b + 2 + (len(key) + 4 if key is not None else 0), count + n
+        return size, count
+    if isinstance(value, str):
+        return 20 + 6 * len(value), 1
+    return 48, 1  # a number, a bool, None
+
+
 def decode_output(obj: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
-    """Strictly decode one value from the child; anything unexpected raises ProtocolError."""
-    budget = [200_000, 64 << 20] if budget is None else budget  # items, bytes
+    """Strictly decode one value from the child; anything unexpected raises ProtocolError. `budget` is
+    [items, bytes of array data] left for this value (the grader sets it from the expected answer)."""
+    budget = [200_000, 64 << 20] if budget is None else budget
     if depth > 8 or type(obj) is not dict:
         raise ProtocolError("malformed value")
     t, keys = obj.get("t"), set(obj)

@@ -3,13 +3,15 @@
 Every submission gets a fresh child: forked from a numpy-warm fork-server on Linux, spawned as
 `python -I -B core/labs/child.py run` elsewhere (or if the fork-server is unavailable). The child gets an empty
 environment, an empty temporary working directory, rlimits, and on Linux seccomp + Landlock; the server adds
-wall-clock deadlines per test, output caps and a memory watchdog, and kills the child's process group after
-every run. What comes back is JSON, decoded strictly: arrays as dtype + shape + base64, never pickles.
+wall-clock deadlines per test and per run, output caps and a memory watchdog, and kills the child (by pidfd, pid
+and process group) after every run. What comes back is JSON, read only up to the size a right answer needs and
+decoded strictly: arrays as dtype + shape + base64, never pickles.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import selectors
 import shutil
@@ -23,7 +25,7 @@ from typing import Any
 
 from core import settings
 from core.labs.codec import ProtocolError, decode_output, encode_input
-from core.labs.launch import Child, ForkServer, spawn_child
+from core.labs.launch import REAP_WAIT_S, Child, ForkServer, spawn_child
 
 LINUX = sys.platform.startswith("linux")
 SIGNAL_WHY = {
@@ -35,6 +37,11 @@ SIGNAL_WHY = {
 }
 SUPPORTED = os.name == "posix"  # Linux: every layer; macOS: rlimits, deadlines, watchdog, output caps
 WEAK_ENV = "RNN_COURSE_ALLOW_WEAK_SANDBOX"  # "1": on Linux, run learner code even where seccomp is missing
+log = logging.getLogger("rnn_course.labs")
+TOTAL_SPENT = "the run used up its total time"
+# How often the server wakes to read the child's memory while it waits. Linux enforces RLIMIT_DATA, so there the
+# watchdog is a second line and need not wake often (each wake-up costs the server ~0.1 ms of CPU).
+WATCHDOG_S = 0.2 if LINUX else 0.05
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,8 @@ class Limits:
     data_mb: int = 384  # RLIMIT_DATA; the watchdog stops a child whose RSS passes data_mb + 128
     output_keep: int = 16_384  # bytes of printed output shown back
     output_max: int = 1 << 20  # printing more than this stops the child
-    result_max: int = 16 << 20  # the largest result line accepted
+    control_max: int = 64 << 10  # the largest sandbox/load report accepted (results: each Call's max_bytes)
+    total_wall_s: float = 10.0  # one submission, every test and restart together: a sandbox is held no longer
     grace_s: float = 0.5  # the server's deadline is the child's own budget plus this
     max_restarts: int = 2  # fresh children after a test that had to be killed
     max_timeouts: int = 2  # after this many tests ran out of time, the rest are skipped
@@ -57,6 +65,8 @@ class Call:
     repeat: int = 1
     cpu_s: float = 0.3
     wall_s: float = 2.0
+    max_bytes: int = 64 << 10  # the longest result line read back (set from the expected answer's size)
+    max_items: int = 20_000  # values decoded from it, likewise
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class Stopped:
     """The test produced no value: it ran out of time, the child died or was stopped, or it was skipped."""
 
     reason: str
-    kind: str  # timeout | killed | crashed | exited | output | memory | protocol | skipped
+    kind: str  # timeout | budget | killed | crashed | exited | output | memory | oversize | protocol | skipped
 
 
 @dataclass(frozen=True)
@@ -104,15 +114,24 @@ class RunResult:
     children: int = 0
 
 
-def _parse_outcome(msg: dict) -> Outcome:
+def _parse_outcome(msg: dict, call: Call) -> Outcome:
     if "timeout" in msg:
+        if msg["timeout"] == "total":
+            return Stopped(TOTAL_SPENT, "budget")
         kind = "CPU time" if msg["timeout"] == "cpu" else "wall-clock time"
         return Stopped(f"ran out of {kind}", "timeout")
+    if msg.get("skipped") == "total":
+        return Stopped(f"not run: {TOTAL_SPENT}", "skipped")
     if msg.get("skipped"):
         return Stopped("not run: earlier tests ran out of time, so the rest were skipped", "skipped")
+    if type(msg.get("oversize")) is int:
+        what = str(msg.get("kind", "a value"))[:80]
+        return Stopped(f"returned {what}, about {msg['oversize'] // 1000:,} kB as sent back: far more than this test "
+                       f"expects (the tests read at most {call.max_bytes // 1000:,} kB)", "oversize")
     if msg.get("ok") is True and "value" in msg:
         ms = msg.get("ms", 0.0)
-        return Returned(decode_output(msg["value"]), float(ms) if type(ms) in (int, float) else 0.0)
+        return Returned(decode_output(msg["value"], budget=[call.max_items, call.max_bytes]),
+                        float(ms) if type(ms) in (int, float) else 0.0)
     if msg.get("ok") is False and type(msg.get("error")) is dict:
         return _parse_error(msg["error"])
     raise ProtocolError("malformed test result")
@@ -154,8 +173,10 @@ def _write_all(fd: int, data: bytes) -> None:
 class _Attempt:
     """Drive one child through sandbox -> loaded -> results -> done, with a deadline for each phase."""
 
-    def __init__(self, child: Child, calls: list[Call], limits: Limits, result: RunResult, out: bytearray):
+    def __init__(self, child: Child, calls: list[Call], limits: Limits, result: RunResult, out: bytearray,
+                 end: float = float("inf")):
         self.child, self.calls, self.limits, self.result, self.out = child, calls, limits, result, out
+        self.end = end  # the submission's total deadline (time.monotonic), shared by every attempt
         self.require_seccomp = require_seccomp()
         self.phase = "sandbox"
         self.index = 0  # results received so far in this attempt
@@ -165,9 +186,17 @@ class _Attempt:
     def deadline_for_phase(self, now: float) -> float:
         lim = self.limits
         if self.phase in ("sandbox", "loaded"):
-            return now + lim.load_wall_s + lim.grace_s + (2.0 if self.phase == "sandbox" else 0.0)
-        call = self.calls[self.index] if self.index < len(self.calls) else None
-        return now + (call.wall_s if call else 1.0) + lim.grace_s
+            phase_end = now + lim.load_wall_s + lim.grace_s + (2.0 if self.phase == "sandbox" else 0.0)
+        else:
+            call = self.calls[self.index] if self.index < len(self.calls) else None
+            phase_end = now + (call.wall_s if call else 1.0) + lim.grace_s
+        return min(phase_end, self.end + lim.grace_s)
+
+    def line_cap(self) -> int:
+        """The longest line accepted next: a result line as long as its test allows, anything else small."""
+        if self.phase == "tests" and self.index < len(self.calls):
+            return self.calls[self.index].max_bytes + 1024  # the id and timing around the value
+        return self.limits.control_max
 
     def handle(self, msg: Any) -> None:
         if type(msg) is not dict:
@@ -178,8 +207,8 @@ class _Attempt:
             self.result.layers = {str(k)[:40]: v for k, v in msg["layers"].items() if type(v) in (bool, str)}
             self.phase = "loaded"
             if self.require_seccomp and self.result.layers.get("seccomp") is not True:
-                self.phase = "finished"
-                self.result.load = Stopped(f"was not run: the seccomp layer is not active on this server "
+                self.phase = "finished"  # the reason is for the operator; learners see a plain message
+                self.result.load = Stopped(f"learner code refused: the seccomp layer is not active on this server "
                                            f"({self.result.layers.get('seccomp')}). Install libseccomp2 and "
                                            f"pyseccomp, or set {WEAK_ENV}=1 to accept a weaker sandbox", "refused")
         elif self.phase == "loaded":
@@ -209,67 +238,85 @@ class _Attempt:
             call = self.calls[self.index]
             if msg.get("id") != call.id:
                 raise ProtocolError("results out of order")
-            self.result.outcomes[call.id] = _parse_outcome(msg)
+            self.result.outcomes[call.id] = _parse_outcome(msg, call)
             self.index += 1
         else:
             raise ProtocolError("unexpected line after the end of the run")
 
     def run(self, job: bytes) -> None:
-        child, lim = self.child, self.limits
+        child = self.child
+        status: int | None = None
         writer = threading.Thread(target=_write_all, args=(child.job_w, job), daemon=True)
-        writer.start()
         sel = selectors.DefaultSelector()
-        sel.register(child.proto_r, selectors.EVENT_READ, "proto")
-        sel.register(child.out_r, selectors.EVENT_READ, "out")
-        buf = bytearray()
-        deadline = self.deadline_for_phase(time.monotonic())
         try:
-            while self.phase != "finished" and self.stop is None:
-                now = time.monotonic()
-                if now > deadline:
-                    self.stop = Stopped("did not stop when its time was up, so the sandbox was stopped", "killed")
-                    break
-                if _rss_mb(child.pid) > lim.data_mb + 128:
-                    self.stop = Stopped(f"used more than {lim.data_mb} MB of memory", "memory")
-                    break
-                for key, _ in sel.select(min(0.05, max(0.0, deadline - now))):
-                    data = os.read(key.fd, 1 << 16)
-                    if key.data == "out":
-                        if not data:
-                            sel.unregister(key.fd)
-                            continue
-                        self.out_total += len(data)
-                        self.out.extend(data[: max(0, lim.output_keep - len(self.out))])
-                        if self.out_total > lim.output_max:
-                            self.stop = Stopped(f"printed more than {lim.output_max >> 20} MB", "output")
-                        continue
-                    if not data:
-                        self.stop = self._early_exit(sel)
-                        break
-                    buf.extend(data)
-                    if len(buf) > lim.result_max:
-                        self.stop = Stopped("sent back a result larger than allowed", "protocol")
-                        break
-                    while b"\n" in buf and self.phase != "finished":
-                        line, _, rest = bytes(buf).partition(b"\n")
-                        buf[:] = rest
-                        try:
-                            self.handle(json.loads(line))
-                        except (ValueError, KeyError, TypeError, RecursionError) as exc:
-                            self.stop = Stopped(f"the result channel was tampered with ({exc})", "protocol")
-                            break
-                        deadline = self.deadline_for_phase(time.monotonic())
+            writer.start()
+            sel.register(child.proto_r, selectors.EVENT_READ, "proto")
+            sel.register(child.out_r, selectors.EVENT_READ, "out")
+            self._read(sel)
         finally:
             sel.close()
-            child.kill()  # the whole process group, every time
-            status = child.reap()
-            for fd in (child.proto_r, child.out_r):
-                os.close(fd)
-            writer.join(5)
+            try:
+                child.kill()  # by pidfd, pid and process group, every time
+                status = child.reap(REAP_WAIT_S)  # waits on the pidfd; the fork-server itself never blocks
+            except (OSError, ValueError) as exc:  # a wedged fork-server: it is replaced on the next request
+                log.warning("could not reap sandbox child %s: %s", child.pid, exc)
+            finally:
+                child.close()
+                if writer.ident is not None:
+                    writer.join(5)
+                else:  # never started: the job's pipe end is still ours to close
+                    os.close(child.job_w)
         if self.stop is not None and self.stop.kind == "exited" and status not in (None, 0):
             why = SIGNAL_WHY.get(-status, f"it was stopped by signal {-status}") if status < 0 else \
                 f"it exited with code {status}"
             self.stop = Stopped(f"ended the sandbox early: {why}", "crashed" if status < 0 else "exited")
+
+    def _read(self, sel: selectors.BaseSelector) -> None:
+        """Read output and result lines until the run finishes, a limit is hit or a deadline passes. A result
+        line is parsed only if it is no longer than its test allows: the server reads no more than that."""
+        child, lim = self.child, self.limits
+        buf = bytearray()
+        deadline = self.deadline_for_phase(time.monotonic())
+        while self.phase != "finished" and self.stop is None:
+            now = time.monotonic()
+            if now > deadline:
+                self.stop = Stopped(TOTAL_SPENT, "budget") if now > self.end else \
+                    Stopped("did not stop when its time was up, so the sandbox was stopped", "killed")
+                return
+            if _rss_mb(child.pid) > lim.data_mb + 128:
+                self.stop = Stopped(f"used more than {lim.data_mb} MB of memory", "memory")
+                return
+            for key, _ in sel.select(min(WATCHDOG_S, max(0.0, deadline - now))):
+                data = os.read(key.fd, 1 << 16)
+                if key.data == "out":
+                    if not data:
+                        sel.unregister(key.fd)
+                        continue
+                    self.out_total += len(data)
+                    self.out.extend(data[: max(0, lim.output_keep - len(self.out))])
+                    if self.out_total > lim.output_max:
+                        self.stop = Stopped(f"printed more than {lim.output_max >> 20} MB", "output")
+                    continue
+                if not data:
+                    self.stop = self._early_exit(sel)
+                    return
+                buf.extend(data)
+                while self.phase != "finished" and self.stop is None:
+                    end = buf.find(b"\n")
+                    if end < 0 or end > self.line_cap():
+                        break
+                    line = bytes(buf[:end])
+                    del buf[:end + 1]
+                    try:
+                        self.handle(json.loads(line))
+                    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+                        self.stop = Stopped(f"the result channel was tampered with ({exc})", "protocol")
+                        return
+                    deadline = self.deadline_for_phase(time.monotonic())
+                if self.stop is None and self.phase != "finished" and len(buf) > self.line_cap():
+                    self.stop = Stopped("sent back a result far larger than this test expects, so the sandbox was "
+                                        "stopped", "oversize")
+                    return
 
     def _early_exit(self, sel: selectors.BaseSelector) -> Stopped:
         """The result channel closed before 'done': give the process a moment to finish exiting (so its
@@ -314,6 +361,7 @@ class Sandbox:
     def run(self, code: str, entry: str, calls: list[Call], limits: Limits | None = None) -> RunResult:
         start = time.monotonic()
         limits = limits or Limits()
+        end = start + limits.total_wall_s  # every attempt of this submission together
         result = RunResult(outcomes={})
         out = bytearray()
         remaining = list(calls)
@@ -323,8 +371,8 @@ class Sandbox:
             try:
                 child, result.mode = self._child(workdir)
                 result.children += 1
-                job = self._job(code, entry, remaining, limits)
-                attempt = _Attempt(child, remaining, limits, result, out)
+                job = self._job(code, entry, remaining, limits, max(0.05, end - time.monotonic()))
+                attempt = _Attempt(child, remaining, limits, result, out, end)
                 attempt.run(job)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
@@ -340,7 +388,11 @@ class Sandbox:
             result.outcomes[failed.id] = attempt.stop
             remaining = remaining[attempt.index + 1:]
             restarts += 1
-            if restarts > limits.max_restarts or attempt.stop.kind in ("protocol", "output"):
+            if attempt.stop.kind == "budget" or time.monotonic() >= end:
+                for call in remaining:
+                    result.outcomes[call.id] = Stopped(f"not run: {TOTAL_SPENT}", "skipped")
+                break
+            if restarts > limits.max_restarts or attempt.stop.kind in ("protocol", "output", "oversize"):
                 for call in remaining:
                     result.outcomes[call.id] = Stopped("not run: earlier tests had to be stopped", "skipped")
                 break
@@ -350,14 +402,14 @@ class Sandbox:
         return result
 
     @staticmethod
-    def _job(code: str, entry: str, calls: list[Call], limits: Limits) -> bytes:
+    def _job(code: str, entry: str, calls: list[Call], limits: Limits, total_wall_s: float) -> bytes:
         cpu = limits.load_cpu_s + sum(c.cpu_s for c in calls)
         return json.dumps({
             "code": code, "entry": entry, "max_timeouts": limits.max_timeouts, "require_seccomp": require_seccomp(),
-            "load_cpu_s": limits.load_cpu_s, "load_wall_s": limits.load_wall_s,
+            "load_cpu_s": limits.load_cpu_s, "load_wall_s": limits.load_wall_s, "total_wall_s": total_wall_s,
             "limits": {"cpu_s": cpu, "data_mb": limits.data_mb},
             "tests": [{"id": c.id, "args": [encode_input(a) for a in c.args], "repeat": c.repeat,
-                       "cpu_s": c.cpu_s, "wall_s": c.wall_s} for c in calls],
+                       "cpu_s": c.cpu_s, "wall_s": c.wall_s, "max_bytes": c.max_bytes} for c in calls],
         }).encode()
 
     def close(self) -> None:

@@ -106,12 +106,22 @@ def _body(ctx: PageContext, lab_id: str, options: dict) -> None:
 _body_fragment = st.fragment(_body)
 
 
+NOT_GRADED = ("busy", "too_large", "unavailable", "error")  # no verdict on the code: keep the previous one
+
+
 def _grade(ctx: PageContext, spec: Lab, code: str, options: dict, save: bool) -> None:
+    line = st.empty()
+
+    def in_line(place: int) -> None:  # called while every sandbox is busy, each time the place changes
+        line.info(f"Every sandbox is busy right now: your place in line is {place}. Your code runs as soon as it "
+                  "is your turn.", icon=":material/hourglass:")
+
     with st.spinner("Running the hidden tests in a sandbox…"):
         report = exercises.grade(spec, code, seed=secrets.randbelow(2**31), learner=f"learner:{ctx.learner.id}",
-                                 **options)
+                                 on_wait=in_line, **options)
+    line.empty()
     st.session_state[f"lab-{spec.id}-report"] = report
-    if report.status in ("busy", "overloaded", "too_large", "unavailable"):
+    if report.status in NOT_GRADED:
         return
     st.session_state[f"lab-{spec.id}-graded"] = code
     if save or report.all_passed:
@@ -126,7 +136,7 @@ def _grade(ctx: PageContext, spec: Lab, code: str, options: dict, save: bool) ->
 
 
 def _show_report(report: grader.GradeReport, stale: bool) -> None:
-    if report.status in ("busy", "overloaded", "too_large", "unavailable"):
+    if report.status in NOT_GRADED:
         st.warning(report.message, icon=":material/hourglass:")
         return
     if report.status == "load_error":

@@ -1,7 +1,7 @@
 """The code-lab widget in AppTest: predict first, feed the editor through its session-state key, click Run, see
 per-test results; attempts are saved, hints come one at a time, the solution opens after an honest attempt."""
 
-from core.labs import exercises
+from core.labs import exercises, grader
 from core.ui import codelab
 from tests.app.conftest import open_page
 
@@ -98,3 +98,31 @@ def test_code_labs_page_lists_every_lab_and_opens_one(db, learner):
     at.selectbox(key="labs-pick").set_value("gru_cell_forward").run()
     at = run_code(at, exercises.get("gru_cell_forward").solution, "gru_cell_forward")
     assert "All tests pass" in progress_text(at)
+
+
+def test_a_busy_server_shows_the_place_in_line_and_saves_nothing(db, learner, monkeypatch):
+    record, token = learner
+    seen: dict = {}
+
+    def busy(lab, code, *, seed, learner, on_wait, **options):
+        seen["learner"] = learner
+        on_wait(3)  # the page says where this run stands while it waits
+        seen["waiting"] = True
+        return grader.GradeReport("busy", place=3, message="Every sandbox is still busy: your place in line was 3 "
+                                                           "after 30 s of waiting. Please run again shortly.")
+
+    monkeypatch.setattr(exercises, "grade", busy)
+    at = run_code(unlock(open_page(M02, token)), exercises.get("rnn_step").solution)
+    assert not at.exception
+    assert seen == {"learner": f"learner:{record.id}", "waiting": True}  # the fair share is this learner's
+    assert any("your place in line was 3" in w.value for w in at.warning)
+    assert "rnn_step" not in db.lab_summary(record.id)  # no verdict, nothing saved
+
+
+def test_a_server_without_seccomp_shows_learners_a_plain_message(db, learner, monkeypatch):
+    _, token = learner
+    monkeypatch.setattr(exercises, "grade", lambda *a, **k: grader.GradeReport("unavailable", message=grader.UNAVAILABLE))
+    at = run_code(unlock(open_page(M02, token)), exercises.get("rnn_step").solution)
+    text = " ".join(w.value for w in at.warning)
+    assert "unavailable on this server right now; your instructor has been told" in text
+    assert "seccomp" not in text and "RNN_COURSE" not in text

@@ -31,6 +31,17 @@ def test_lab_is_complete(lab_id):
 
 
 @pytest.mark.parametrize("lab_id", IDS)
+def test_every_hidden_test_says_how_large_a_right_answer_is(lab_id):
+    """The server reads back at most a few times that size (core.labs.grader._call), so it must be known."""
+    for test in exercises.get(lab_id).tests(0):
+        assert test.raises or test.expect is not None, test.name
+
+
+def test_only_the_training_loop_may_hold_a_sandbox_longer_than_the_default():
+    assert {lab.id: lab.total_wall_s for lab in exercises.LABS.values() if lab.total_wall_s} == {"train_loop": 30.0}
+
+
+@pytest.mark.parametrize("lab_id", IDS)
 def test_reference_solution_passes_every_hidden_test(lab_id):
     lab = exercises.get(lab_id)
     report = exercises.grade(lab, lab.solution, seed=3)

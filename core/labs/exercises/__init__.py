@@ -6,6 +6,8 @@ only on the server (core.labs.grader), never in the learner's sandbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core.labs import grader
 from core.labs.exercises.attention import ATTENTION
 from core.labs.exercises.base import Lab, Predict
@@ -33,10 +35,12 @@ PLACEMENT: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 }
 
 
-def grade(lab: Lab, code: str, *, seed: int = 0, learner: str | None = None, **options) -> grader.GradeReport:
-    """Grade learner code for one lab against freshly built hidden tests."""
+def grade(lab: Lab, code: str, *, seed: int = 0, learner: str | None = None,
+          on_wait: Callable[[int], None] | None = None, **options) -> grader.GradeReport:
+    """Grade learner code for one lab against freshly built hidden tests (`learner`, `on_wait`: see grader.grade)."""
+    limits = grader.Limits(total_wall_s=lab.total_wall_s) if lab.total_wall_s else None
     return grader.grade(code, lab.entry, lab.tests(seed, **options), params=lab.params,
-                        error_hints=lab.error_hints, learner=learner)
+                        error_hints=lab.error_hints, learner=learner, on_wait=on_wait, limits=limits)
 
 
 def get(lab_id: str) -> Lab:

@@ -48,7 +48,7 @@ def _tests(seed: int) -> list[Test]:
                                          nan_hint="subtract the largest score before np.exp"),
                                  compare("context", parts[0], context, alternatives=ca))
 
-        cases.append(Test(label, (q, K, V), check))
+        cases.append(Test(label, (q, K, V), check, expect=(context, weights)))
     return cases
 
 

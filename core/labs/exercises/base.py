@@ -40,6 +40,7 @@ class Lab:
     error_hints: tuple[tuple[str, str], ...] = ()  # (text in an exception message, what it usually means)
     predict: Predict | None = None
     difficulty: int = 2
+    total_wall_s: float | None = None  # one run, every test together (None: grader.Limits' default)
 
     def tests(self, seed: int = 0, **options: Any) -> list[Test]:
         return self.make_tests(seed, **options)

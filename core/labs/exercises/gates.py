@@ -78,7 +78,7 @@ def _lstm_tests(seed: int) -> list[Test]:
             return first_problem(compare("c", parts[1], c_new, alternatives=c_alts),
                                  compare("h", parts[0], h_new, alternatives=h_alts))
 
-        cases.append(Test(label, (x, h, c, W_x, W_h, b), check))
+        cases.append(Test(label, (x, h, c, W_x, W_h, b), check, expect=(h_new, c_new)))
     return cases
 
 
@@ -145,7 +145,7 @@ def _gru_tests(seed: int) -> list[Test]:
         def check(v, expected=expected, alts=alts):
             return compare("h", v, expected, alternatives=alts)
 
-        cases.append(Test(label, (x, h, W_x, W_h, b_x, b_h), check))
+        cases.append(Test(label, (x, h, W_x, W_h, b_x, b_h), check, expect=expected))
     return cases
 
 

@@ -78,7 +78,7 @@ def _softmax_tests(seed: int) -> list[Test]:
         def check(v, expected=expected, alts=alts):
             return compare("probs", v, expected, alternatives=alts, nan_hint=OVERFLOW_HINT)
 
-        cases.append(Test(label, (logits,), check))
+        cases.append(Test(label, (logits,), check, expect=expected))
     return cases
 
 
@@ -153,7 +153,7 @@ def _ce_tests(seed: int) -> list[Test]:
             return compare_scalar("the loss", v, expected, tol=1e-6, alternatives=alts,
                                   array_hint="average the per-position losses into one number")
 
-        cases.append(Test(label, (logits, targets), check))
+        cases.append(Test(label, (logits, targets), check, expect=expected))
     return cases
 
 
@@ -250,16 +250,16 @@ def _sample_tests(seed: int) -> list[Test]:
         return problem
 
     return [
-        Test("returns one integer index in [0, V)", (logits, 1.0, Rng(seed)), one_index),
+        Test("returns one integer index in [0, V)", (logits, 1.0, Rng(seed)), one_index, expect=0),
         Test("temperature 1 follows softmax(logits)", (logits, 1.0, Rng(seed + 1)), distribution(logits, 1.0),
-             repeat=DRAWS, cpu_s=2.0, wall_s=6.0),
+             repeat=DRAWS, cpu_s=2.0, wall_s=6.0, expect=0),
         Test("temperature 0.5 sharpens the distribution", (logits, 0.5, Rng(seed + 2)), distribution(logits, 0.5),
-             repeat=DRAWS, cpu_s=2.0, wall_s=6.0),
+             repeat=DRAWS, cpu_s=2.0, wall_s=6.0, expect=0),
         Test("temperature 3 flattens it", (logits, 3.0, Rng(seed + 3)), distribution(logits, 3.0),
-             repeat=DRAWS, cpu_s=2.0, wall_s=6.0),
-        Test("temperature 0 is greedy: always the argmax", (logits, 0.0, Rng(seed + 4)), greedy, repeat=20),
+             repeat=DRAWS, cpu_s=2.0, wall_s=6.0, expect=0),
+        Test("temperature 0 is greedy: always the argmax", (logits, 0.0, Rng(seed + 4)), greedy, repeat=20, expect=0),
         Test("scores around 1000 do not overflow", (big, 1.0, Rng(seed + 5)), distribution(big, 1.0),
-             repeat=DRAWS, cpu_s=2.0, wall_s=6.0),
+             repeat=DRAWS, cpu_s=2.0, wall_s=6.0, expect=0),
         Test("a negative temperature raises ValueError", (logits, -1.0, Rng(seed + 6)), raises="ValueError"),
     ]
 

@@ -108,7 +108,7 @@ def _step_tests(seed: int) -> list[Test]:
             return compare("h_t", v, expected, alternatives=alts,
                            shape_hints={(expected.shape[0], 1): "return a flat vector of shape (H,)"})
 
-        cases.append(Test(label, (x, h, W_xh, W_hh, b_h), check))
+        cases.append(Test(label, (x, h, W_xh, W_hh, b_h), check, expect=expected))
     return cases
 
 
@@ -189,7 +189,7 @@ def _forward_tests(seed: int) -> list[Test]:
                 return "an empty list has no shape; return np.zeros((0, H)) for an empty sequence"
             return compare("hs", v, expected, shape_hints=hints, alternatives=alts)
 
-        cases.append(Test(label, (xs, h0, W_xh, W_hh, b_h), check))
+        cases.append(Test(label, (xs, h0, W_xh, W_hh, b_h), check, expect=expected))
     return cases
 
 
@@ -293,7 +293,7 @@ def _backward_tests(seed: int) -> list[Test]:
                     return problem
             return None
 
-        cases.append(Test(label, (xs, hs, h0, W_hh, dhs, float(clip)), check))
+        cases.append(Test(label, (xs, hs, h0, W_hh, dhs, float(clip)), check, expect=expected))
     return cases
 
 
@@ -384,10 +384,13 @@ def _clip_tests(seed: int) -> list[Test]:
 
     small, big, zero = grads(0.1), grads(3.0), {"W": np.zeros((3, 3)), "b": np.zeros(3)}
     return [
-        Test("leaves small gradients unchanged and reports their norm", (small, 10.0), checker(small, 10.0)),
-        Test("scales large gradients so that their joint norm is max_norm", (big, 1.0), checker(big, 1.0)),
-        Test("all-zero gradients stay zero (no division by zero)", (zero, 1.0), checker(zero, 1.0)),
-        Test("a single array", ({"W": big["W_hh"]}, 2.0), checker({"W": big["W_hh"]}, 2.0)),
+        Test("leaves small gradients unchanged and reports their norm", (small, 10.0), checker(small, 10.0),
+             expect=(small, 0.0)),  # (clipped, total_norm) has the inputs' shapes
+        Test("scales large gradients so that their joint norm is max_norm", (big, 1.0), checker(big, 1.0),
+             expect=(big, 0.0)),
+        Test("all-zero gradients stay zero (no division by zero)", (zero, 1.0), checker(zero, 1.0), expect=(zero, 0.0)),
+        Test("a single array", ({"W": big["W_hh"]}, 2.0), checker({"W": big["W_hh"]}, 2.0),
+             expect=({"W": big["W_hh"]}, 0.0)),
         Test("max_norm <= 0 raises ValueError", (small, 0.0), raises="ValueError"),
     ]
 

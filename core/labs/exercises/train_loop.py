@@ -140,6 +140,12 @@ def _shape_problem(value, V: int, H: int, steps: int) -> str | None:
     return None
 
 
+def _answer_like(V: int, H: int, steps: int) -> dict:
+    """Zeros shaped like train_loop's answer: the size the server expects back."""
+    shapes = {"W_xh": (H, V), "W_hh": (H, H), "W_hy": (V, H), "b_h": (H,), "b_y": (V,)}
+    return {"params": {k: np.zeros(s) for k, s in shapes.items()}, "losses": [0.0] * steps, "lrs": [0.0] * steps}
+
+
 def _tests(seed: int, text: str | None = None) -> list[Test]:
     text = text or SAMPLE_TEXT
     V = len(set(text))
@@ -204,11 +210,12 @@ def _tests(seed: int, text: str | None = None) -> list[Test]:
 
     return [
         Test("a short run: one loss and one learning rate per step, cosine schedule", (text, *short.values(), seed),
-             check_schedule, cpu_s=5.0, wall_s=15.0),
+             check_schedule, cpu_s=5.0, wall_s=15.0, expect=_answer_like(V, short["hidden_size"], short["steps"])),
         Test("300 steps on real text: the loss falls well below uniform guessing", (text, *long.values(), seed),
-             check_learning, cpu_s=20.0, wall_s=45.0),
+             check_learning, cpu_s=20.0, wall_s=45.0, expect=_answer_like(V, long["hidden_size"], long["steps"])),
         Test("wrapping round a short text starts again at 0 with a zero state", (text[:65], *short.values(), seed),
-             trajectory(text[:65]), cpu_s=5.0, wall_s=15.0),
+             trajectory(text[:65]), cpu_s=5.0, wall_s=15.0,
+             expect=_answer_like(len(set(text[:65])), short["hidden_size"], short["steps"])),
     ]
 
 
@@ -261,4 +268,5 @@ def train_loop(text, steps, hidden_size, seq_len, lr, seed):
     ),
     make_tests=_tests,
     difficulty=3,
+    total_wall_s=30.0,  # the tests allow 30 s of CPU time in all; other labs keep the 10 s default
 )
