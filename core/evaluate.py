@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from core import logs
 from core.data.corpora import load_text, shuffle_lines, split_text  # the same split TextData.from_text makes
 from core.models import inference
 from core.training import checkpoints, recipes
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--split", choices=["val", "train"], help="the checkpoint corpus's own split")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    logs.configure()
     inference.configure_threads()
     try:
         if args.text is not None:

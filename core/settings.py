@@ -102,6 +102,8 @@ SETTINGS: dict[str, Setting] = _settings(
     Setting("RNN_COURSE_TRAIN_JOBS", "int", lambda: max(1, cpu_quota() // 2),
             "in-app training runs at once (more wait in the queue)", minimum=1),
     Setting("RNN_COURSE_TRAIN_SECONDS", "float", 120.0, "wall-clock seconds per in-app training run", minimum=1),
+    Setting("RNN_COURSE_LOG_LEVEL", "choice", "info", "level of the course's own log lines (rnn_course.* loggers, "
+            "on stderr): debug, info, warning or error", choices=("debug", "info", "warning", "error")),
     Setting("RNN_COURSE_TRAIN_NICE", "int", 10, "how much nicer (0-19) training threads run than page threads",
             minimum=0),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core import logs
 from core.models import inference
 from core.training import recipes
 
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from the saved run state")
     parser.add_argument("--list", action="store_true", help="list the recipes")
     args = parser.parse_args(argv)
+    logs.configure()
     if args.list or not args.recipe:
         for r in recipes.RECIPES.values():
             print(f"{r.name:24} {r.title}")

@@ -1,4 +1,4 @@
-"""Learner identity: resume tokens and the cleaning of what a learner types about themselves.
+"""Learner identity: resume tokens, learner uids and the cleaning of what a learner types about themselves.
 
 A learner is known by a random resume token (kept in a browser cookie and shown once as a resume link);
 the store keeps only its SHA-256, so a leaked database does not hand out sessions.
@@ -10,6 +10,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+import uuid
 
 NAME_MAX = 40
 COHORT_MAX = 24
@@ -21,6 +22,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_uid() -> str:
+    """A learner's stable public key for per-learner files, jobs and caches: 32 random hex digits (uuid4)."""
+    return uuid.uuid4().hex
 
 
 def token_hash(token: str) -> str:

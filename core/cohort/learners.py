@@ -12,22 +12,30 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.cohort import identity
 from core.cohort.db import Repository, StoreError, db_errors, utc_now
 from core.cohort.tables import Learner, LearnerLogin, QuizScore, SectionProgress
 
+log = logs.get("store")
+
 
 @dataclass(frozen=True)
 class LearnerRecord:
+    """A learner. `id` scopes database queries; `uid` (32 random hex digits) names everything kept outside the
+    database for this learner: files, training jobs, caches. Neither ever comes back after a deletion. Neither is
+    a credential (the resume token is): never accept one from a link or form as proof of who someone is."""
+
     id: int
     display_name: str
     cohort_code: str | None
     path: str | None
     created_at: datetime
+    uid: str
 
 
 def _record(row: Learner) -> LearnerRecord:
-    return LearnerRecord(row.id, row.display_name, row.cohort_code, row.path, row.created_at)
+    return LearnerRecord(row.id, row.display_name, row.cohort_code, row.path, row.created_at, row.uid)
 
 
 def cohort_members(s: Session, learner_id: int) -> Any:
@@ -53,11 +61,13 @@ class LearnerRepository(Repository):
         cohort = identity.clean_cohort_code(cohort_code)
         token = identity.new_token()
         with self._tx() as s:
-            row = Learner(token_hash=identity.token_hash(token), display_name=name, cohort_code=cohort,
-                          created_at=utc_now())
+            row = Learner(uid=identity.new_uid(), token_hash=identity.token_hash(token), display_name=name,
+                          cohort_code=cohort, created_at=utc_now())
             s.add(row)
             s.flush()
-            return _record(row), token
+            record = _record(row)
+        log.info("Learner %s (uid %s) created with a resume code.", record.id, record.uid)
+        return record, token
 
     @db_errors
     def learner_for_login(self, subject: str, display_name: str) -> LearnerRecord:
@@ -67,7 +77,7 @@ class LearnerRepository(Repository):
             link = s.get(LearnerLogin, key)
             if link is not None and (row := s.get(Learner, link.learner_id)) is not None:
                 return _record(row)
-            row = Learner(token_hash=identity.token_hash(identity.new_token()),
+            row = Learner(uid=identity.new_uid(), token_hash=identity.token_hash(identity.new_token()),
                           display_name=identity.clean_display_name(display_name), cohort_code=None,
                           created_at=utc_now())
             s.add(row)
@@ -76,7 +86,9 @@ class LearnerRepository(Repository):
                 s.add(LearnerLogin(subject_hash=key, learner_id=row.id))
             else:
                 link.learner_id = row.id
-            return _record(row)
+            record = _record(row)
+        log.info("Learner %s (uid %s) created at a first single-sign-on sign-in.", record.id, record.uid)
+        return record
 
     @db_errors
     def cohort_overview(self, cohort_code: str | None = None) -> tuple[list[LearnerRecord], dict[int, dict[str, set[str]]]]:

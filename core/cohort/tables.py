@@ -17,8 +17,13 @@ class Base(DeclarativeBase):
 
 
 class Learner(Base):
+    """A learner. `id` never comes back after a deletion (AUTOINCREMENT on SQLite; a sequence on PostgreSQL), and
+    `uid` is a random 32-hex-digit name, never reused, that files, jobs and caches of this learner are keyed by."""
+
     __tablename__ = "learners"
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, index=True, default=identity.new_uid)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     display_name: Mapped[str] = mapped_column(String(identity.NAME_MAX))
     cohort_code: Mapped[str | None] = mapped_column(String(identity.COHORT_MAX), index=True)

@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.cohort.store import StoreError
+from core.cohort.store import DEFAULT_SQLITE_NOTICE, StoreError, safe_csv
 from core.course import lessons, progress
 from core.ui.shell import PageContext
 
@@ -16,6 +16,8 @@ ALL = "All learners"
 
 def cohort_filter(ctx: PageContext) -> str | None:
     """The cohort to show, or None for every learner on the server."""
+    if ctx.store.uses_default_sqlite:
+        st.warning(DEFAULT_SQLITE_NOTICE, icon=":material/database:")
     cohort = st.selectbox("Cohort", [ALL, *ctx.store.cohort_codes()], key="cohort-filter")
     return None if cohort == ALL else cohort
 
@@ -51,7 +53,7 @@ def progress_overview(ctx: PageContext, cohort: str | None) -> bool:
         "path_done": st.column_config.ProgressColumn("path done", format="percent", min_value=0, max_value=1),
         **{m: st.column_config.NumberColumn(m, format="percent") for m in modules},
     })
-    st.download_button("Download as CSV", table.to_csv(index=False), file_name="cohort-progress.csv",
+    st.download_button("Download as CSV", safe_csv(table), file_name="cohort-progress.csv",
                        mime="text/csv", icon=":material/download:")
     st.subheader("Where the cohort is")
     st.altair_chart(_heatmap(table, modules), width="stretch")
@@ -100,7 +102,7 @@ def moderation(ctx: PageContext, cohort: str | None) -> None:
     st.dataframe(entries.drop(columns=["sample"]), hide_index=True, column_config={
         "perplexity": st.column_config.NumberColumn(format="%.3f"),
         "bits_per_char": st.column_config.NumberColumn("bits/char", format="%.3f")})
-    st.download_button("Download the leaderboard as CSV", entries.to_csv(index=False),
+    st.download_button("Download the leaderboard as CSV", safe_csv(entries),
                        file_name="capstone-leaderboard.csv", mime="text/csv", icon=":material/download:",
                        key="moderation-csv")
     rows = {int(r.entry): r for r in entries.itertuples()}

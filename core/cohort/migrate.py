@@ -1,0 +1,163 @@
+"""The cohort database's schema, owned by Alembic (core/cohort/migrations): `upgrade(url)` brings any database to
+the newest revision, under a lock so that replicas starting together migrate once, and is what the store runs on
+opening. `alembic upgrade head` from the repository root does the same (alembic.ini).
+
+The lock: a PostgreSQL advisory lock held by the migrating transaction; on SQLite the database file's own write
+lock (BEGIN IMMEDIATE; SQLite's DDL is transactional). A database made by `create_all` before migrations existed
+(course tables, no alembic_version) is stamped at the initial revision, then upgraded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from core import logs
+from core.cohort import db
+from core.cohort.errors import StoreError
+from core.cohort.tables import Base
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+INITIAL = "0001"
+PG_LOCK_KEY = 0x726E6E5F6D696772  # "rnn_migr": the one advisory lock id of this app's migrations
+INITIAL_TABLES = frozenset({  # what revision 0001 creates (the whole create_all schema of release ca656b1)
+    "learners", "section_progress", "quiz_scores", "learner_logins", "quiz_answers", "reflections", "deck_cards",
+    "card_reviews", "lab_attempts", "capstone_results", "gallery_samples", "sample_likes", "review_assignments",
+    "badge_awards", "neuron_findings", "challenge_votes",
+})
+SQLITE_WAIT_MS = 120_000  # how long a second replica waits for the first one's migration
+
+log = logs.get("store")
+
+
+def config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    return ScriptDirectory.from_config(config()).get_current_head()
+
+
+def migration_engine(url: str) -> Engine:
+    """An engine for migrating only: no pool; on SQLite foreign keys off (rebuilding a table must not cascade into
+    its children) and every transaction BEGIN IMMEDIATE (the file's write lock, held to the end)."""
+    engine = create_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # the driver leaves transactions to the BEGIN below
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_MS}")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=OFF")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@contextmanager
+def locked(engine: Engine) -> Iterator[Connection]:
+    """One transaction holding the migration lock; everything in it commits (or rolls back) together."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+        yield conn
+        if conn.dialect.name == "sqlite" and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+            raise StoreError("Migrating the course database would break links between learners and their data; "
+                             "nothing was changed. Restore a backup or report this.")
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to `revision` (default: the newest), creating it when empty."""
+    engine = migration_engine(url)
+    try:
+        with locked(engine) as conn:
+            command.upgrade(config(conn), revision)
+    except CommandError as exc:
+        raise StoreError(f"The course database could not be migrated ({exc}). Nothing was changed.") from exc
+    finally:
+        engine.dispose()
+
+
+def _adopt_legacy(context: Any, conn: Connection) -> None:
+    """A database from before migrations: stamp it at the initial revision when it has every initial table
+    (an older release may have made fewer: then the initial revision runs and creates only the missing ones)."""
+    found = set(inspect(conn).get_table_names())
+    if "alembic_version" in found or "learners" not in found:
+        return
+    missing = INITIAL_TABLES - found
+    if missing:
+        log.warning("The course database predates migrations and lacks %s: creating them.", ", ".join(sorted(missing)))
+        return
+    context.get_context().stamp(context.script, INITIAL)
+    log.info("The course database predates migrations: stamped at revision %s.", INITIAL)
+
+
+def _refuse_unknown(context: Any) -> None:
+    script = context.script
+    for rev in context.get_context().get_current_heads():
+        try:
+            script.get_revision(rev)
+        except CommandError as exc:
+            raise StoreError(
+                f"The course database was made by a newer release of the course (schema revision {rev}; this "
+                f"release knows up to {script.get_current_head()}). It was left untouched: run the newer release, "
+                "or restore a backup made for this one."
+            ) from exc
+
+
+def _run(context: Any, conn: Connection) -> None:
+    context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True)
+    _adopt_legacy(context, conn)
+    _refuse_unknown(context)
+    before = context.get_context().get_current_heads()
+    with context.begin_transaction():
+        context.run_migrations()
+    after = context.get_context().get_current_heads()
+    if after != before:
+        log.info("Migrated the course database from %s to %s.", ",".join(before) or "empty", ",".join(after))
+
+
+def cli_url(context: Any) -> str:
+    """The command line's database: `-x url=...`, else what the app would use (environment, then default)."""
+    return context.get_x_argument(as_dictionary=True).get("url") or db.resolve_url(db.secrets_url())
+
+
+def run_env(context: Any) -> None:
+    """The body of migrations/env.py: offline (SQL script) or online, with the caller's connection or our own."""
+    if context.is_offline_mode():
+        context.configure(url=cli_url(context), target_metadata=Base.metadata, literal_binds=True,
+                          render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    conn = context.config.attributes.get("connection")
+    if conn is not None:  # the app: upgrade() already holds the lock
+        _run(context, conn)
+        return
+    logs.configure()  # the alembic command line: say what was done
+    engine = migration_engine(cli_url(context))
+    try:
+        with locked(engine) as conn:
+            _run(context, conn)
+    finally:
+        engine.dispose()
