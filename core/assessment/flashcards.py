@@ -1,4 +1,5 @@
-"""Flashcards: the card set (assets/flashcards.yaml plus one card per glossary term), FSRS scheduling per
+"""Flashcards: the card set (assets/flashcards.yaml, Appendix E's interview questions from assets/interview.yaml,
+and one card per glossary term), FSRS scheduling per
 learner, the per-concept mastery view and the Anki (.apkg) export.
 
 Scheduling state is an fsrs.Card serialised to JSON and kept in core.cohort.store; every datetime here is UTC-aware.
@@ -21,7 +22,7 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 
 from core import settings
-from core.assessment import quiz
+from core.assessment import interview, quiz
 from core.assessment.quiz import QuizError
 from core.cohort.store import AnswerRecord, DeckCardRecord, Store
 from core.course import glossary
@@ -90,10 +91,21 @@ def parse_cards(data: object, source: Path, module_ids: set[str] | None = None) 
     return cards
 
 
+def _interview_cards(questions: Iterable[interview.Question], source: Path) -> list[Card]:
+    cards = []
+    for q in questions:
+        if q.level not in LEVELS or q.kind not in KINDS:
+            raise QuizError(f"{source}:{q.line}: question {q.id!r}: level must be one of {LEVELS}, kind one of {KINDS}")
+        cards.append(Card(q.id, q.front, q.answer, q.module, q.level, q.kind, ("interview", *q.tags), "interview"))
+    return cards
+
+
 @cache
-def load_cards(path: Path = CARDS_FILE) -> tuple[Card, ...]:
-    """All cards: the YAML file's, then one per glossary term. Raises QuizError (file:line) when malformed."""
-    cards = parse_cards(read_yaml(path), path) + _glossary_cards(glossary.load())
+def load_cards(path: Path = CARDS_FILE, interview_path: Path = interview.INTERVIEW_FILE) -> tuple[Card, ...]:
+    """All cards: the YAML file's, the interview questions, then one per glossary term. Raises QuizError
+    (file:line) when malformed."""
+    cards = (parse_cards(read_yaml(path), path) + _interview_cards(interview.load(interview_path), interview_path)
+             + _glossary_cards(glossary.load()))
     ids = [c.id for c in cards]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:

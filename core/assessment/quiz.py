@@ -1,15 +1,17 @@
 """Questions and grading: the quiz files in assets/quizzes/*.yaml, checked on load, and a grader for each type.
 
 Seven types: single, multi, truefalse, numeric, matching, ordering, reflection (saved, never graded). Every graded
-question carries an explanation of *why*; a malformed file raises QuizError naming the file and line.
+question carries an explanation of *why*; a malformed file raises QuizError naming the file and line. Options are
+shown in an order seeded by learner, question and attempt, so the answer's position gives nothing away.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,21 +48,39 @@ class Question:
     unit: str = ""
     widget: str = ""  # matching: "buckets" draws drag-and-drop categories
     card: str | None = None  # flashcard id added to the learner's deck when this is missed
+    paths: tuple[str, ...] = ()  # only on these learning paths (empty: every path, and no path)
+    replaces: str | None = None  # on those paths, shown instead of this question (e.g. a numeric-free variant)
     line: int = 0
 
     @property
     def graded(self) -> bool:
         return self.type in GRADED
 
-    def shuffled(self) -> tuple[str, ...]:
-        """Ordering items in a fixed, scrambled order (never already correct) so every learner starts alike."""
+    def shuffled(self, seed: str = "") -> tuple[str, ...]:
+        """Ordering items in a scrambled order that is never already correct; the same seed, the same scramble."""
         items = list(self.answer)
-        rng = random.Random(self.id)
+        rng = random.Random(_seed(self.id, seed))
         for _ in range(20):
             rng.shuffle(items)
             if items != list(self.answer):
                 break
         return tuple(items)
+
+    def option_order(self, seed: str = "") -> tuple[int, ...]:
+        """Indexes into `options` in the order one learner sees them in one attempt (seed: learner and attempt)."""
+        order = list(range(len(self.options)))
+        random.Random(_seed(self.id, seed)).shuffle(order)
+        return tuple(order)
+
+
+def _seed(question_id: str, seed: str) -> int:
+    """A stable integer from a question and a seed text (the same in every process, unlike hash())."""
+    return int.from_bytes(hashlib.sha256(f"{seed}\x1f{question_id}".encode()).digest()[:8], "big")
+
+
+def attempt_seed(learner_id: int | str, attempt: int) -> str:
+    """The shuffle seed of one learner's attempt at a quiz: stable while they answer and when they review it."""
+    return f"{learner_id}:{attempt}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,13 @@ class Quiz:
     @property
     def max_score(self) -> int:
         return sum(1 for q in self.questions if q.graded)
+
+    def for_path(self, path_key: str | None) -> Quiz:
+        """The questions a learner on `path_key` answers: path-only variants replace what they name there."""
+        mine = [q for q in self.questions if not q.paths or path_key in q.paths]
+        replaced = {q.replaces for q in mine if q.replaces}
+        kept = tuple(q for q in mine if q.id not in replaced)
+        return self if len(kept) == len(self.questions) else replace(self, questions=kept)
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -125,8 +152,15 @@ def parse_question(raw: Any, source: Path | str) -> Question:
     stars = raw.get("stars", 1)
     if stars not in (1, 2, 3):
         raise QuizError(f"{where}: 'stars' must be 1, 2 or 3")
+    paths = raw.get("paths") or []
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise QuizError(f"{where}: 'paths' must be a list of path keys such as [A]")
+    replaces = raw.get("replaces")
+    if replaces is not None and not paths:
+        raise QuizError(f"{where}: question {qid!r}: 'replaces' needs 'paths' (where the variant is shown)")
     common = dict(id=qid, type=kind, prompt=_text(raw, "prompt", where), stars=stars, line=raw.get(LINE, 0),
-                  explanation=_text(raw, "explanation", where), card=raw.get("card"))
+                  explanation=_text(raw, "explanation", where), card=raw.get("card"), paths=tuple(paths),
+                  replaces=str(replaces) if replaces is not None else None)
     why = strip_lines(raw.get("why") or {})
     if not isinstance(why, dict):
         raise QuizError(f"{where}: 'why' must map options to reasons")
@@ -181,6 +215,9 @@ def parse_quiz(data: Any, source: Path) -> Quiz:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise QuizError(f"{where}: duplicate question ids {dupes}")
+    orphans = sorted(q.replaces for q in parsed if q.replaces and q.replaces not in ids)
+    if orphans:
+        raise QuizError(f"{where}: 'replaces' names questions that do not exist: {orphans}")
     known = {"id", "title", "module", "intro", "questions", LINE}
     meta = strip_lines({k: v for k, v in data.items() if k not in known})
     return Quiz(_text(data, "id", where), _text(data, "title", where), data.get("module"),
@@ -343,6 +380,16 @@ def grade_quiz(quiz: Quiz, responses: dict[str, Any]) -> QuizResult:
             raise AnswerError(f"Question {number}: {exc}") from exc
     score = sum(g.score for q, g in zip(quiz.questions, grades.values(), strict=True) if q.graded)
     return QuizResult(grades, round(score, 4), quiz.max_score)
+
+
+def format_score(score: float, max_score: float) -> str:
+    """A score for people: '4 / 6', '3.9 / 6' (one decimal at most, never '3.9167')."""
+    return f"{round(score, 1):g} / {max_score:g}"
+
+
+def format_share(share: float) -> str:
+    """A share as a whole percentage: '65%'."""
+    return f"{share:.0%}"
 
 
 def stars(n: int) -> str:

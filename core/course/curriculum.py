@@ -1,4 +1,5 @@
-"""The course map: modules and their sections, learning paths A-D, and every page of the app.
+"""The course map: modules and their sections, learning paths A-D, and every page of the app; also what
+completes a module (its quiz's pass mark, and the code labs a path asks for).
 
 Content (titles, TL;DRs, goals, takeaways, minutes) lives in assets/course.yaml; which file serves which page
 and in which navigation group it sits is fixed here, because the page scripts are code.
@@ -45,6 +46,7 @@ PAGE_FILES: dict[str, tuple[str, str, str]] = {
     "instructor": ("Cohort", "pages/instructor.py", ":material/monitoring:"),
 }
 INSTRUCTOR_PAGES = frozenset({"instructor"})
+LAB_RULES = ("none", "attempted", "passed")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Module:
     takeaways: tuple[str, ...]
     sections: tuple[Section, ...]
     interactive: tuple[str, ...]
+    labs: tuple[str, ...] = ()  # code labs (core.labs ids) that complete this module on a path that asks for labs
 
     @property
     def minutes(self) -> int:
@@ -113,6 +116,7 @@ class LearningPath:
     extras: tuple[str, ...] = ()
     sections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # module -> only these sections count
     notes: dict[str, str] = field(default_factory=dict)
+    labs: str = "none"  # what a module's labs need on this path: none, attempted (tests run) or passed
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -128,6 +132,7 @@ class Course:
     modules: dict[str, Module]
     paths: dict[str, LearningPath]
     pages: dict[str, Page]
+    quiz_pass: float = 0.6  # best share correct at which a module quiz counts as passed
 
     def page(self, page_id: str) -> Page:
         try:
@@ -136,7 +141,7 @@ class Course:
             raise KeyError(f"Unknown page id {page_id!r}; known: {sorted(self.pages)}") from None
 
     def required_sections(self, module_id: str, path_key: str | None) -> tuple[str, ...]:
-        """The sections that complete a module: the path's subset (path C's 4.1-4.3) or all of them."""
+        """The sections that complete a module: the subset a path names under `sections`, or all of them."""
         all_ids = tuple(s.id for s in self.modules[module_id].sections)
         path = self.paths.get(path_key or "")
         return path.sections.get(module_id, all_ids) if path else all_ids
@@ -163,6 +168,7 @@ def _module(raw: dict) -> Module:
             Section(str(s["id"]), s["title"], s.get("summary", ""), int(s["minutes"])) for s in raw["sections"]
         ),
         interactive=tuple(raw.get("interactive", ())),
+        labs=tuple(str(lab) for lab in raw.get("labs") or ()),
     )
 
 
@@ -196,14 +202,22 @@ def parse_course(data: dict) -> Course:
             extras=tuple(raw.get("extras") or ()),
             sections={m: tuple(str(s) for s in ids) for m, ids in (raw.get("sections") or {}).items()},
             notes=dict(raw.get("notes") or {}),
+            labs=str(raw.get("labs", "none")),
         )
         for key, raw in data["paths"].items()
     }
     for path in paths.values():
+        if path.labs not in LAB_RULES:
+            raise ValueError(f"Path {path.key}: 'labs' must be one of {', '.join(LAB_RULES)}, not {path.labs!r}")
         for step in path.steps:
             if step not in pages:
                 raise ValueError(f"Path {path.key} names unknown page {step!r}")
-    return Course(data["title"], data.get("subtitle", ""), tuple(data.get("objectives", ())), modules, paths, pages)
+    mastery = data.get("mastery") or {}
+    quiz_pass = float(mastery.get("quiz_pass", 0.6))
+    if not 0 < quiz_pass <= 1:
+        raise ValueError(f"mastery.quiz_pass must lie in (0, 1], not {quiz_pass}")
+    return Course(data["title"], data.get("subtitle", ""), tuple(data.get("objectives", ())), modules, paths, pages,
+                  quiz_pass)
 
 
 @cache

@@ -98,7 +98,9 @@ def review_session(ctx: PageContext, cards: dict[str, Card]) -> None:
                 return
             ss["fc::last"] = {"rating": LABEL[rating], "due": due_at}
             ss.pop("fc::revealed", None)
-            rerun_fragment()
+            # The whole page, not just this fragment: the "What to review next" tab was drawn before the rating and
+            # would otherwise go on listing the card just rated as "review now".
+            st.rerun()
 
 
 def mastery_view(ctx: PageContext, cards: dict[str, Card]) -> None:

@@ -1,5 +1,6 @@
-"""Appendix E widgets: the interview questions with model answers, a mock interview whose self-ratings schedule
-each question with FSRS, and the capstone pitch builder. The guidance text is in assets/lessons/interview.md."""
+"""Appendix E widgets: the interview questions with model answers (each linked to the module that teaches it), a
+mock interview drawn from the learner's path whose self-ratings schedule each question with FSRS, and the capstone
+pitch builder. The questions are in assets/interview.yaml; the guidance text in assets/lessons/interview.md."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 import streamlit as st
 from fsrs import Rating
 
-from core.assessment import flashcards
+from core.assessment import flashcards, interview
 from core.assessment.flashcards import Card
 from core.assessment.quiz import QuizError
 from core.cohort import identity
@@ -20,72 +21,100 @@ from core.ui.shell import PageContext, show_store_error
 RATINGS = [("Again", Rating.Again), ("Hard", Rating.Hard), ("Good", Rating.Good), ("Easy", Rating.Easy)]
 
 
-def _question(card: Card) -> str:
-    return card.front.removeprefix("Interview: ").removeprefix("Interview follow-up: ")
+def _load() -> tuple[list[interview.Question], dict[str, Card]]:
+    """The questions in course order and their flashcards; none (with a message) when a file is broken."""
+    try:
+        questions = list(interview.load())
+        cards = flashcards.by_id(flashcards.load_cards())
+    except QuizError as exc:
+        st.error(f"**The interview questions could not be loaded.** Please tell the course team: {exc}")
+        return [], {}
+    return questions, cards
 
 
 def questions(ctx: PageContext) -> list[Card]:
-    """Every interview card as a question with its model answer, and a button that adds them all to the deck.
-
-    Returns the cards (none when the card file is broken; the page then shows why)."""
-    try:
-        cards = [c for c in flashcards.load_cards() if c.source == "interview"]
-    except QuizError as exc:
-        st.error(f"**The interview questions could not be loaded.** Please tell the course team: {exc}")
-        cards = []
-    for number, card in enumerate(cards, 1):
-        with st.expander(f"Q{number}. {_question(card)}"):
-            st.markdown(card.back)
-            st.caption(f"{card.level} · {card.kind}")
-    if cards and st.button(f"Add these {len(cards)} questions to my flashcard deck", icon=":material/library_add:",
-                           key="interview-add"):
+    """Every interview question with its model answer and a link to the module that teaches it, and a button that
+    adds them all to the deck. Returns their cards, in the order shown (none when a file is broken)."""
+    qs, cards = _load()
+    modules = ctx.course.modules
+    qs.sort(key=lambda q: modules[q.module].number if q.module in modules else len(modules))
+    for number, q in enumerate(qs, 1):
+        with st.expander(f"Q{number}. {q.question}"):
+            st.markdown(q.answer)
+            module = ctx.course.pages.get(q.module)
+            st.caption(f"{q.level} · {q.kind}" + (" · follow-up question" if q.follow_up else ""))
+            if module is not None:
+                st.page_link(module.file, label=f"Learn it in Module {module.label}", icon=":material/school:")
+    chosen = [cards[q.id] for q in qs if q.id in cards]
+    if chosen and st.button(f"Add these {len(chosen)} questions to my flashcard deck", icon=":material/library_add:",
+                            key="interview-add"):
         try:
-            added = sum(flashcards.add_to_deck(ctx.store, ctx.learner.id, c, "interview") for c in cards)
+            added = sum(flashcards.add_to_deck(ctx.store, ctx.learner.id, c, "interview") for c in chosen)
         except StoreError as exc:
             show_store_error(exc)
         else:
-            st.success(f"{added} added ({len(cards) - added} were already there). Review them under Practice → "
+            st.success(f"{added} added ({len(chosen) - added} were already there). Review them under Practice → "
                        "Flashcards.")
-    return cards
+    return chosen
+
+
+def _reveal() -> None:
+    st.session_state["mock-revealed"] = True
+
+
+def _rate(ctx: PageContext, card: Card, label: str, rating: Rating, pool: list[str]) -> None:
+    """Schedule the question with the learner's rating and move on to another question from the pool."""
+    ss = st.session_state
+    try:
+        flashcards.add_to_deck(ctx.store, ctx.learner.id, card, "interview:mock")
+        due = flashcards.rate(ctx.store, ctx.learner.id, card.id, rating)
+    except StoreError as exc:
+        ss["mock-error"] = str(exc)
+        return
+    ss["mock-last"] = (f"Saved your rating ({label}): that question comes back "
+                       f"{flashcards.humanize_until(due, datetime.now(UTC))}.")
+    ss["mock-q"] = random.choice([c for c in pool if c != card.id] or pool)
+    ss.pop("mock-revealed", None)
 
 
 @st.fragment
 def mock_interview(ctx: PageContext, cards: list[Card]) -> None:
-    """Random question -> your answer -> model answer -> self-rating, which schedules the card with FSRS."""
+    """Question from the learner's path -> your answer -> model answer (one click) -> self-rating, which schedules
+    the card with FSRS."""
     st.subheader("Mock interview")
     lesson.text("interview", "mock")
     ss = st.session_state
+    by_id = {c.id: c for c in cards}
+    try:
+        pool = [q.id for q in interview.mock_pool(interview.load(), ctx.path) if q.id in by_id]
+    except QuizError:
+        pool = []
+    if not pool:
+        st.caption("No interview questions to draw from right now.")
+        return
     if ss.get("mock-last"):
         st.success(ss["mock-last"], icon=":material/event_repeat:")
-    if "mock-q" not in ss or ss["mock-q"] not in {c.id for c in cards}:
-        ss["mock-q"] = random.choice(cards).id
+    if ss.get("mock-error"):
+        show_store_error(StoreError(ss.pop("mock-error")))
+    if ss.get("mock-q") not in pool:
+        ss["mock-q"] = random.choice(pool)
         ss.pop("mock-revealed", None)
-    card = next(c for c in cards if c.id == ss["mock-q"])
-    st.markdown(f"**{_question(card)}**")
+    card = by_id[ss["mock-q"]]
+    st.markdown(f"**{card.front.removeprefix('Interview: ').removeprefix('Interview follow-up: ')}**")
     answer = st.text_area("Your answer", key=f"mock-answer-{card.id}", height=120, max_chars=4000)
     if not ss.get("mock-revealed"):
-        if st.button("Show the model answer", key="mock-reveal", disabled=not answer.strip()):
-            ss["mock-revealed"] = True
-            st.rerun()
-        if not answer.strip():
-            st.caption("Write (or say, then type a few words) your answer first.")
+        # Never disabled: a button that only enables once the text area commits (on blur) needed two clicks.
+        st.button("Show the model answer", key="mock-reveal", on_click=_reveal)
+        st.caption("Answer first, out loud or in the box, then compare.")
         return
+    if not answer.strip():
+        st.caption("Next time, try an answer before you look: recalling is what makes it stick.")
     st.markdown("**Model answer**")
     st.markdown(card.back)
     st.markdown("**How did you do?**")
     for column, (label, rating) in zip(st.columns(4), RATINGS, strict=True):
-        if column.button(label, key=f"mock-rate-{label}", width="stretch"):
-            try:
-                flashcards.add_to_deck(ctx.store, ctx.learner.id, card, "interview:mock")
-                due = flashcards.rate(ctx.store, ctx.learner.id, card.id, rating)
-            except StoreError as exc:
-                show_store_error(exc)
-                return
-            ss["mock-last"] = (f"Saved your rating ({label}): that question comes back "
-                               f"{flashcards.humanize_until(due, datetime.now(UTC))}.")
-            ss["mock-q"] = random.choice([c for c in cards if c.id != card.id] or cards).id
-            ss.pop("mock-revealed", None)
-            st.rerun()
+        column.button(label, key=f"mock-rate-{label}", width="stretch", on_click=_rate,
+                      args=(ctx, card, label, rating, pool))
 
 
 def capstone_pitch() -> None:

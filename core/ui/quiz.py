@@ -30,8 +30,8 @@ def _key(quiz: Quiz, suffix: str) -> str:
 # ---- inputs --------------------------------------------------------------------------------------------------
 
 
-def _ordering(q: Question, key: str, plain: bool, disabled: bool) -> list[str]:
-    items = list(q.shuffled())
+def _ordering(q: Question, key: str, plain: bool, disabled: bool, seed: str) -> list[str]:
+    items = list(q.shuffled(seed))
     if plain or disabled:
         places = []
         for i in range(len(items)):
@@ -58,14 +58,17 @@ def _buckets(q: Question, key: str, plain: bool, disabled: bool) -> dict[str, st
     return chosen
 
 
-def _input(q: Question, key: str, plain: bool, disabled: bool, reflection: str) -> Any:
+def _input(q: Question, key: str, plain: bool, disabled: bool, reflection: str, seed: str) -> Any:
+    """One question's widget. Options appear in this learner's order for this attempt (`seed`); a checkbox keeps
+    the key of its option's place in the file, so an answer never moves to another box."""
+    order = q.option_order(seed)
     if q.type in ("single", "truefalse"):
-        options = list(q.options) if q.type == "single" else [True, False]
+        options = [q.options[i] for i in order] if q.type == "single" else [True, False]
         return st.radio("Your answer", options, index=None, key=key, label_visibility="collapsed",
                         format_func=lambda o: {True: "True", False: "False"}.get(o, o) if isinstance(o, bool) else o,
                         disabled=disabled, horizontal=q.type == "truefalse")
     if q.type == "multi":
-        return [o for i, o in enumerate(q.options) if st.checkbox(o, key=f"{key}::{i}", disabled=disabled)]
+        return [q.options[i] for i in order if st.checkbox(q.options[i], key=f"{key}::{i}", disabled=disabled)]
     if q.type == "numeric":
         return st.text_input("Your answer" + (f" ({q.unit})" if q.unit else ""), key=key, disabled=disabled,
                              placeholder="e.g. 0.25, 1e-6 or 1,000")
@@ -76,7 +79,7 @@ def _input(q: Question, key: str, plain: bool, disabled: bool, reflection: str) 
                                    disabled=disabled)
                 for i, left in enumerate(q.answer)}
     if q.type == "ordering":
-        return _ordering(q, key, plain, disabled)
+        return _ordering(q, key, plain, disabled, seed)
     return st.text_area("Your reflection (saved for you, not graded)", value=reflection, key=key, max_chars=4000,
                         disabled=disabled)
 
@@ -93,7 +96,7 @@ def _feedback(q: Question, grade: quizzes.Grade, added: dict[str, bool]) -> None
     if grade.correct:
         st.success("**Correct.**\n\n" + body, icon=":material/check_circle:")
     elif grade.score > 0:
-        st.warning(f"**Partly right** ({grade.score:.0%}).\n\n" + body, icon=":material/rule:")
+        st.warning(f"**Partly right** ({quizzes.format_share(grade.score)}).\n\n" + body, icon=":material/rule:")
     else:
         st.error("**Not quite.**\n\n" + body, icon=":material/cancel:")
     if q.card in added:
@@ -136,12 +139,26 @@ def _save(ctx: PageContext, quiz: Quiz, responses: dict[str, Any], result: QuizR
 # ---- the card ------------------------------------------------------------------------------------------------
 
 
+def _attempt_seed(ctx: PageContext, quiz: Quiz, round_: int) -> str:
+    """The option-order seed of this round: fixed when the round starts, so checking the answers (which stores the
+    attempt) shows the same order the learner answered in."""
+    key = _key(quiz, f"{round_}::seed")
+    if key not in st.session_state:
+        try:
+            attempt = 1 + max((a.attempt for a in ctx.store.quiz_answers(ctx.learner.id, quiz.id)), default=0)
+        except StoreError:
+            attempt = round_ + 1
+        st.session_state[key] = quizzes.attempt_seed(ctx.learner.id, attempt)
+    return st.session_state[key]
+
+
 @st.fragment
 def _card(ctx: PageContext, quiz: Quiz) -> None:
     ss = st.session_state
     round_ = ss.setdefault(_key(quiz, "round"), 0)
     state = ss.get(_key(quiz, "result"))  # {"result": QuizResult, "added": {...}} after checking
     graded = state is not None
+    seed = _attempt_seed(ctx, quiz, round_)
     if quiz.intro:
         st.caption(quiz.intro)
     has_drag = any(q.type == "ordering" or q.widget == "buckets" for q in quiz.questions)
@@ -153,12 +170,19 @@ def _card(ctx: PageContext, quiz: Quiz) -> None:
         badge = ":gray[✎ reflection]" if q.type == "reflection" else f":orange[{quizzes.stars(q.stars)}]"
         st.markdown(f"**{number}.** {badge} {q.prompt}")
         responses[q.id] = _input(q, _key(quiz, f"{round_}::{q.id}"), plain, graded,
-                                 reflections.get((quiz.id, q.id), ""))
+                                 reflections.get((quiz.id, q.id), ""), seed)
         if graded:
             _feedback(q, state["result"].grades[q.id], state["added"])
     if graded:
         result: QuizResult = state["result"]
-        st.markdown(f"### Score: {result.score:g} / {result.max_score} ({result.share:.0%})")
+        st.markdown(f"### Score: {quizzes.format_score(result.score, result.max_score)} "
+                    f"({quizzes.format_share(result.share)})")
+        if quiz.module in ctx.course.modules:
+            mark = quizzes.format_share(ctx.course.quiz_pass)
+            st.caption(f"Passed: this counts towards completing the module ({mark} needed)."
+                       if result.share >= ctx.course.quiz_pass - 1e-9 else
+                       f"The module counts as complete once a quiz attempt reaches {mark}; try again whenever "
+                       "you are ready (your best attempt counts).")
         if st.button("Try again", key=_key(quiz, f"{round_}::retry"), icon=":material/replay:"):
             ss[_key(quiz, "round")] = round_ + 1
             ss.pop(_key(quiz, "result"), None)
@@ -186,7 +210,7 @@ def _card(ctx: PageContext, quiz: Quiz) -> None:
     if history:
         with st.expander(f"Your attempts ({len(history)})", icon=":material/history:"):
             table = pd.DataFrame(history)
-            table["score"] = table["score"].map(lambda s: f"{s:g} / {quiz.max_score}")
+            table["score"] = table["score"].map(lambda s: quizzes.format_score(s, quiz.max_score))
             st.dataframe(table, hide_index=True, column_config={
                 "when": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm")})
     if "scoring" in quiz.meta:
@@ -196,7 +220,7 @@ def _card(ctx: PageContext, quiz: Quiz) -> None:
 def quiz_card(ctx: PageContext, quiz_id: str, heading: str | None = None) -> None:
     """Draw a quiz in a bordered card; a readiness quiz also shows its verdict and refreshers."""
     try:
-        quiz = quizzes.load_quiz(quiz_id)
+        quiz = quizzes.load_quiz(quiz_id).for_path(ctx.learner.path)
     except QuizError as exc:
         st.error(f"**This quiz could not be loaded**, so it is not shown. Please tell the course team: {exc}",
                  icon=":material/quiz:")

@@ -12,10 +12,10 @@ def key(quiz_id: str, question_id: str, round_: int = 0) -> str:
     return f"quiz::{quiz_id}::{round_}::{question_id}"
 
 
-def answer(at, quiz_id: str, overrides: dict | None = None, round_: int = 0) -> None:
-    """Fill every widget of a quiz with the right answer (or the override), as a learner would."""
+def answer(at, quiz_id: str, overrides: dict | None = None, round_: int = 0, path: str | None = None) -> None:
+    """Fill every widget of a quiz with the right answer (or the override), as a learner on `path` would."""
     overrides = overrides or {}
-    for q in quiz.load_quiz(quiz_id).questions:
+    for q in quiz.load_quiz(quiz_id).for_path(path).questions:
         k = key(quiz_id, q.id, round_)
         value = overrides.get(q.id, q.answer)
         if q.type in ("single", "truefalse"):
@@ -44,7 +44,7 @@ def test_answering_a_module_quiz_shows_why_saves_the_score_and_adds_the_missed_c
     record, token = learner
     at = open_page("pages/m03_lstm.py", token)
     assert not at.exception
-    wrong = "A dictionary that stores each word the model has read"
+    wrong = "A dictionary that stores each word the model has read, ready to look up"
     answer(at, "m03", {"analogy": wrong, "half-to-the-twentieth": "1e-6", "two-to-the-twentieth": " 1,048,576 "})
     at.button(key="quiz::m03::0::check").click().run()
     assert not at.exception, at.exception
@@ -153,6 +153,8 @@ def test_reviewing_a_card_records_the_rating_and_shows_the_next_due_date(db, lea
     assert reviews[0].due > datetime.now(UTC)
     assert "comes back in 10 minutes" in texts(at.success)
     assert "Nothing is due" in texts(at.info)
+    concepts = {row["concept"]: row for df in at.dataframe for row in df.value.to_dict("records") if "concept" in row}
+    assert concepts["What does each LSTM gate decide?"]["status"] != "review now", "not queued right after Good"
 
 
 def test_flashcard_page_filters_and_adds_cards_and_offers_anki(db, learner):
@@ -183,11 +185,18 @@ def test_interview_page_lists_the_questions_with_model_answers(db, learner):
     record, token = learner
     at = open_page("pages/e_interview.py", token)
     assert not at.exception
-    labels = [e.label for e in at.expander]
-    assert any("explain how an RNN works" in label for label in labels)
+    labels = [e.label for e in at.expander if e.label.startswith("Q")]
+    assert len(labels) >= 25
+    assert any("Explain how an RNN works" in label for label in labels)
     assert any("temperature" in label for label in labels)
+    for staple in ("LSTM cell on the whiteboard", "teacher forcing", "GRU differ from an LSTM",
+                   "transformers replace RNNs", "scaled dot-product attention", "bidirectional RNN",
+                   "truncated backpropagation"):
+        assert any(staple in label for label in labels), staple
+    assert any(link.startswith("Learn it in Module 3") for link in (el.proto.label for el in at.get("page_link")))
     at.button(key="interview-add").click().run()
-    assert {c for c in db.deck(record.id)} >= {"interview-attention", "interview-temperature"}
+    assert {c for c in db.deck(record.id)} >= {"interview-attention", "interview-temperature",
+                                               "interview-teacher-forcing"}
     at.text_input(key="pitch-problem").input("our release notes")
     at.number_input(key="pitch-ppl").set_value(4.6).run()
     pitch = texts(at.markdown).replace("\\", "")  # the pitch is shown markdown-escaped
@@ -209,11 +218,10 @@ def test_mock_interview_answer_reveal_and_rating_schedules_the_card(db, learner)
     record, token = learner
     at = open_page("pages/e_interview.py", token)
     assert not at.exception
-    reveal = at.button(key="mock-reveal")
-    assert reveal.disabled  # answer first
+    assert not at.button(key="mock-reveal").disabled, "one click reveals, even before the answer box commits"
     question = at.session_state["mock-q"]
-    at.text_area(key=f"mock-answer-{question}").input("A hidden state carries context forward.").run()
-    at.button(key="mock-reveal").click().run()
+    at.text_area(key=f"mock-answer-{question}").input("A hidden state carries context forward.")
+    at.button(key="mock-reveal").click().run()  # typed and clicked in one go, as in a browser
     assert any("Model answer" in m.value for m in at.markdown)
     at.button(key="mock-rate-Good").click().run()
     assert not at.exception
@@ -222,3 +230,75 @@ def test_mock_interview_answer_reveal_and_rating_schedules_the_card(db, learner)
     assert [r.card_id for r in db.reviews(record.id)] == [question]
     assert any("comes back" in s.value for s in at.success)
     assert at.session_state["mock-q"] != question
+
+
+@pytest.mark.parametrize("path_key", ["A", "C", "D"])
+def test_the_mock_interview_never_opens_with_the_capstone_on_a_path_without_one(db, learner, path_key):
+    record, token = learner
+    db.set_path(record.id, path_key)
+    for _ in range(6):
+        at = open_page("pages/e_interview.py", token)
+        assert not at.exception
+        assert at.session_state["mock-q"] != "interview-capstone-story"
+
+
+def test_an_empty_answer_still_reveals_the_model_answer_in_one_click(db, learner):
+    _, token = learner
+    at = open_page("pages/e_interview.py", token)
+    at.button(key="mock-reveal").click().run()
+    assert not at.exception
+    assert any("Model answer" in m.value for m in at.markdown)
+    assert any("try an answer before you look" in c.value for c in at.caption)
+
+
+def radio_options(at, quiz_id: str, question_id: str, round_: int = 0) -> list[str]:
+    return list(at.radio(key=key(quiz_id, question_id, round_)).options)
+
+
+def test_each_learner_sees_their_own_option_order_and_keeps_it_after_checking(db):
+    orders = []
+    for name in ("Ada", "Bo", "Cy", "Di"):
+        record, token = db.create_learner(name)
+        at = open_page("pages/m03_lstm.py", token)
+        orders.append(tuple(tuple(radio_options(at, "m03", q)) for q in ("why-vanish", "forget-purpose", "analogy")))
+        answer(at, "m03")
+        at.button(key="quiz::m03::0::check").click().run()
+        assert not at.exception
+        after = tuple(tuple(radio_options(at, "m03", q)) for q in ("why-vanish", "forget-purpose", "analogy"))
+        assert after == orders[-1], "the review shows the order the learner answered in"
+        at.button(key="quiz::m03::0::retry").click().run()
+        retry = tuple(tuple(radio_options(at, "m03", q, 1)) for q in ("why-vanish", "forget-purpose", "analogy"))
+        assert retry != orders[-1], "a new attempt reshuffles"
+    assert len(set(orders)) == len(orders), "options are not in one order for everybody"
+
+
+def test_path_a_gets_a_numeric_free_attention_question(db, learner):
+    record, token = learner
+    db.set_path(record.id, "A")
+    at = open_page("pages/m07_attention.py", token)
+    assert not at.exception
+    keys = {w.key for w in at.radio} | {w.key for w in at.text_input}
+    assert key("m07", "weight-gist") in keys and key("m07", "weight-calc") not in keys
+    at.toggle(key="quiz::m07::plain").set_value(True).run()
+    answer(at, "m07", path="A")
+    at.button(key="quiz::m07::0::check").click().run()
+    assert not at.exception
+    assert db.best_quiz_scores(record.id) == {"m07": pytest.approx(1.0)}
+
+
+def test_home_names_quizzes_by_module_and_rounds_scores(db, learner):
+    record, token = learner
+    db.set_path(record.id, "B")
+    db.record_quiz_score(record.id, "m03", 5.8333, 8)
+    db.record_quiz_score(record.id, "readiness_math", 3, 5)
+    db.record_quiz_score(record.id, "m02-speed-round", 4, 5)
+    at = open_page("Home.py", token)
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "best score" in df.value.columns)
+    rows = table.to_dict("records")
+    assert rows == [
+        {"quiz": "Module 2: speed round", "best score": "", "share": 80},
+        {"quiz": "Module 3 · Vanishing gradients and the LSTM", "best score": "5.8 / 8", "share": 73},
+        {"quiz": quiz.load_quiz("readiness_math").title, "best score": "3 / 5", "share": 60},
+    ]
+    assert "m03" not in str(rows)

@@ -100,6 +100,18 @@ def test_mastery_puts_missed_and_due_concepts_first(db):
     assert by_card["m02-three-matrices"].recall is not None and by_card["m02-three-matrices"].quiz_total == 0
 
 
+@pytest.mark.parametrize("rating", [Rating.Good, Rating.Easy])
+def test_a_card_just_rated_good_or_easy_is_not_marked_review_now(db, rating):
+    learner, _ = db.create_learner("Ada")
+    flashcards.add_to_deck(db, learner.id, BY_ID["m03-gates"], "browse", NOW)
+    assert flashcards.due_now(db.deck(learner.id), NOW) == ["m03-gates"]
+    flashcards.rate(db, learner.id, "m03-gates", rating, NOW)
+    for later in (NOW, NOW + timedelta(minutes=5)):
+        deck = db.deck(learner.id)
+        row = flashcards.mastery(deck, [], {}, BY_ID, later)[0]
+        assert row.status(later) != "review now" and flashcards.due_now(deck, later) == []
+
+
 def read_apkg(data: bytes, tmp_path) -> tuple[list[str], dict]:
     with zipfile.ZipFile(BytesIO(data)) as z:
         assert "collection.anki2" in z.namelist()

@@ -144,7 +144,7 @@ def test_matching_gives_credit_per_pair():
 def test_ordering_gives_credit_per_place_and_never_starts_solved():
     q = question(type="ordering", items=["a", "b", "c", "d"])
     assert list(q.shuffled()) != ["a", "b", "c", "d"] and sorted(q.shuffled()) == ["a", "b", "c", "d"]
-    assert q.shuffled() == q.shuffled(), "every learner starts from the same scramble"
+    assert q.shuffled("7:1") == q.shuffled("7:1"), "the same learner and attempt see the same scramble"
     grade = quiz.grade(q, ["a", "b", "d", "c"])
     assert not grade.correct and grade.score == 0.5
     assert "**a** → **b** → **c** → **d**" in grade.feedback[0]
@@ -157,7 +157,7 @@ def test_reflection_is_saved_not_graded():
 
 
 def test_unanswered_questions_are_listed_and_unreadable_numbers_name_the_question():
-    qz = BY_ID["m03"]
+    qz = BY_ID["m03"].for_path("B")
     responses = {q.id: right_answer(q) for q in qz.questions}
     responses["gate-matching"] = {"Drop the memory that the review so far sounded positive": "Forget gate"}
     responses["forget-purpose"] = None

@@ -1,14 +1,16 @@
-"""Home's widgets: the welcome line, the learning-path cards, where the learner stands on their path, the progress
-overview and the course objectives."""
+"""Home's widgets: the welcome line, the learning-path cards, where the learner stands on their path (reading ticked
+and steps complete, i.e. quiz passed and labs shown), the progress overview and the course objectives."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from core.assessment import quiz as quizzes
 from core.cohort import identity
 from core.cohort.store import StoreError
 from core.course import progress
+from core.labs import exercises
 from core.ui import charts
 from core.ui.shell import PageContext
 
@@ -47,41 +49,118 @@ def path_cards(ctx: PageContext, current: str | None) -> None:
                           on_click=_choose_path, args=(ctx, path.key))
 
 
+def evidence(ctx: PageContext) -> progress.Evidence:
+    """What this learner has shown besides ticks: best quiz scores and code-lab runs (empty if the store fails)."""
+    try:
+        return progress.Evidence.from_records(ctx.store.best_quiz_scores(ctx.learner.id),
+                                              ctx.store.lab_summary(ctx.learner.id))
+    except StoreError:
+        return progress.NO_EVIDENCE
+
+
+def _need_text(need: progress.Need) -> str:
+    if need.kind == "lab" and need.id in exercises.LABS:
+        return need.text.replace(need.id, f"'{exercises.LABS[need.id].title}'")
+    return need.text
+
+
 def current_path(ctx: PageContext) -> None:
-    """The learner's path: how much is done, the next step, and the other paths behind an expander."""
+    """The learner's path: reading ticked, steps complete (with evidence), the next step and what it still needs,
+    and the other paths behind an expander."""
     course, path = ctx.course, ctx.path
+    shown = evidence(ctx)
     share = progress.path_share(course, ctx.done, path.key)
+    complete, steps = progress.path_completion(course, ctx.done, path.key, shown)
     st.subheader(f"Your path: {path.key} · {path.name}")
     st.markdown(path.goal)
     total = course.path_minutes(path.key)
-    st.progress(share, text=f"{share:.0%} done · about {hours(round(total * (1 - share)))} to go "
-                            f"of {hours(total)}")
-    nxt = progress.next_step(course, ctx.done, path.key)
+    st.progress(share, text=f"Reading: {quizzes.format_share(share)} ticked · about "
+                            f"{hours(round(total * (1 - share)))} to go of {hours(total)}")
+    st.progress(complete / steps if steps else 0.0,
+                text=f"Complete: {complete} of {steps} steps (sections read, module quiz passed"
+                     + (", code labs " + ("passed" if path.labs == "passed" else "tried") if path.labs != "none"
+                        else "") + ")")
+    nxt = progress.next_step(course, ctx.done, path.key, shown)
     if nxt:
         target = course.pages[nxt]
         st.page_link(target.file, label=f"Next step: {target.label}", icon=":material/arrow_forward:")
+        step = progress.step_progress(course, ctx.done, nxt, path.key, shown)
+        reading = (f"tick its sections as you read them ({step.done} of {step.required} so far)" if nxt in course.modules
+                   else "tick 'I have worked through this page' when you have")
+        todo = ([reading] if not step.read else []) + [_need_text(n) for n in step.needs]
+        if todo:
+            st.caption("To complete it: " + "; ".join(todo) + ".")
         note = path.notes.get(nxt)
         if note:
             st.caption(note)
     else:
-        st.success("You have finished every step of this path. Well done! Try another path, or the capstone.")
+        st.success("You have completed every step of this path: read, quizzed and practised. Well done! Try "
+                   "another path, or the capstone.")
     with st.expander("Change learning path"):
         path_cards(ctx, path.key)
 
 
+def _quiz_label(ctx: PageContext, quiz_id: str) -> str:
+    """A quiz as people know it: 'Module 3 · Vanishing gradients and the LSTM', or the quiz's own title."""
+    module = ctx.course.modules.get(quiz_id)
+    if module is not None:
+        return f"Module {module.label}"
+    try:
+        return quizzes.load_quiz(quiz_id).title
+    except quizzes.QuizError:
+        pass
+    prefix, _, rest = quiz_id.partition("-")  # scores kept by a lesson widget, e.g. 'm02-speed-round'
+    module = ctx.course.modules.get(prefix)
+    return f"Module {module.number}: {rest.replace('-', ' ')}" if module is not None and rest else quiz_id
+
+
+def _max_score(ctx: PageContext, quiz_id: str) -> int | None:
+    try:
+        return quizzes.load_quiz(quiz_id).for_path(ctx.learner.path).max_score or None
+    except quizzes.QuizError:
+        return None
+
+
+def score_rows(ctx: PageContext, scores: dict[str, float]) -> list[dict]:
+    """One row per quiz taken, in course order: its name, the best score as points and a whole percentage."""
+    order = {m: i for i, m in enumerate(ctx.course.modules)}
+    rows = []
+    for quiz_id in sorted(scores, key=lambda q: (order.get(q[:3], len(order)), q)):  # 'm02-speed-round' by m02
+        share, top = scores[quiz_id], _max_score(ctx, quiz_id)
+        rows.append({"quiz": _quiz_label(ctx, quiz_id),
+                     "best score": quizzes.format_score(share * top, top) if top else "",
+                     "share": round(share * 100)})
+    return rows
+
+
+def completion_rows(ctx: PageContext, shown: progress.Evidence) -> list[dict]:
+    """Per module on the learner's path: sections ticked, complete or not, and what is still missing."""
+    rows = []
+    for module_id in ctx.path.modules:
+        step = progress.step_progress(ctx.course, ctx.done, module_id, ctx.path.key, shown)
+        rows.append({"module": ctx.course.modules[module_id].label,
+                     "sections ticked": f"{step.done} / {step.required}",
+                     "complete": "✓" if step.status == "done" else "",
+                     "still needed": "; ".join(_need_text(n) for n in step.needs)})
+    return rows
+
+
 def progress_overview(ctx: PageContext) -> None:
     """Per-module and per-path progress charts and the learner's best quiz scores."""
-    rows = progress.overview(ctx.course, ctx.done, ctx.learner.path)
+    shown = evidence(ctx)
+    rows = progress.overview(ctx.course, ctx.done, ctx.learner.path, shown)
     left, right = st.columns([3, 2])
     with left:
         st.altair_chart(charts.module_progress(rows), width="stretch")
+        if ctx.path is not None:
+            with st.expander("Which modules are complete, and what each still needs"):
+                st.dataframe(pd.DataFrame(completion_rows(ctx, shown)), hide_index=True)
     with right:
         st.altair_chart(charts.path_progress(progress.all_paths(ctx.course, ctx.done)), width="stretch")
         scores = ctx.store.best_quiz_scores(ctx.learner.id)
         if scores:
-            st.dataframe(pd.DataFrame({"quiz": list(scores), "best score": list(scores.values())}),
-                         column_config={"best score": st.column_config.ProgressColumn(format="percent")},
-                         hide_index=True)
+            st.dataframe(pd.DataFrame(score_rows(ctx, scores)), hide_index=True, column_config={
+                "share": st.column_config.ProgressColumn("best %", format="%d%%", min_value=0, max_value=100)})
         else:
             st.caption("Quiz scores will appear here once you take a module quiz.")
 
