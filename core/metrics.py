@@ -1,8 +1,30 @@
-"""Figures derived from a loss in nats per character, for records that carry one (`.loss`)."""
+"""The course's reference math for distributions and losses: softmax with temperature and entropy (the ONE
+implementation the cheat sheets, the hello toy, the attention calculator and the client-side charts are checked
+against; the torch sampler is tested against it too), and the figures derived from a loss in nats per character."""
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
+
+
+def softmax_with_temperature(logits: np.ndarray | list[float], tau: float) -> np.ndarray:
+    """p_i = exp(z_i / tau) / sum_j exp(z_j / tau) for tau > 0, computed stably (max subtracted first); -inf logits
+    (impossible outcomes) get probability 0."""
+    if not tau > 0 or math.isinf(tau):
+        raise ValueError(f"Temperature must be a positive finite number, got {tau!r}.")
+    z = np.asarray(logits, dtype=np.float64) / tau  # (V,)
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def entropy_bits(p: np.ndarray | list[float]) -> float:
+    """Shannon entropy of a distribution in bits (0 * log 0 counts as 0): 0 = all on one outcome, log2(n) = even."""
+    p = np.asarray(p, dtype=np.float64)
+    nz = p[p > 0]
+    return float(-(nz * np.log2(nz)).sum())
+
 
 
 class PerCharLoss:

@@ -13,6 +13,7 @@ import numpy as np
 import yaml
 
 from core import settings
+from core.metrics import entropy_bits, softmax_with_temperature  # noqa: F401 - the reference, re-exported
 
 CHEATSHEETS_FILE = settings.ASSETS / "cheatsheets.yaml"
 
@@ -111,22 +112,6 @@ def load(path: Path = CHEATSHEETS_FILE) -> CheatSheets:
         example_logits=tuple(float(z) for z in example["logits"]),
         example_temperatures=tuple(float(t) for t in example["temperatures"]),
     )
-
-
-def softmax_with_temperature(logits: np.ndarray | list[float], tau: float) -> np.ndarray:
-    """p_i = exp(z_i / tau) / sum_j exp(z_j / tau) for tau > 0, computed stably (max subtracted first)."""
-    if not tau > 0 or math.isinf(tau):
-        raise ValueError(f"Temperature must be a positive finite number, got {tau!r}.")
-    z = np.asarray(logits, dtype=np.float64) / tau  # (V,)
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
-def entropy_bits(p: np.ndarray) -> float:
-    """Shannon entropy of a distribution in bits (0 * log 0 counts as 0)."""
-    p = np.asarray(p, dtype=np.float64)
-    nz = p[p > 0]
-    return float(-(nz * np.log2(nz)).sum())
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core import metrics
+
 EXAMPLE_QUERY = [0.5, 0.3]
 EXAMPLE_KEYS = [[0.4, 0.2], [0.1, 0.8], [0.6, 0.1]]
 EXAMPLE_VALUES = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
@@ -67,9 +69,7 @@ def attend(query: object, keys: object, values: object | None = None, scaled: bo
 
 def entropy_bits(weights: list[float]) -> float:
     """How spread the weights are: 0 bits = all on one key, log2(n) = perfectly even."""
-    w = np.asarray(weights, dtype=np.float64)
-    w = w[w > 0]
-    return float(-(w * np.log2(w)).sum())
+    return metrics.entropy_bits(weights)
 
 
 def max_entropy_bits(n: int) -> float:

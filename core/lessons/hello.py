@@ -8,7 +8,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+
+from core import metrics
 
 VOCAB = ("h", "e", "l", "o")
 WORD = "hello"
@@ -127,8 +130,6 @@ def with_temperature(probs: list[float], tau: float) -> list[float]:
     """Reshape a distribution as softmax(log p / tau) would: tau < 1 sharpens, tau > 1 flattens."""
     if tau <= 0:
         raise ValueError(f"Temperature must be positive, got {tau!r}.")
-    logs = [math.log(p) / tau if p > 0 else -math.inf for p in probs]
-    top = max(logs)
-    e = [math.exp(v - top) for v in logs]
-    s = sum(e)
-    return [v / s for v in e]
+    with np.errstate(divide="ignore"):  # log 0 = -inf: an impossible character stays impossible
+        logs = np.log(np.asarray(probs, dtype=np.float64))
+    return metrics.softmax_with_temperature(logs, tau).tolist()
