@@ -87,7 +87,8 @@ SETTINGS: dict[str, Setting] = _settings(
     Setting("RNN_COURSE_RUNS_DIR", "path", lambda: Path.home() / ".cache" / "rnn-course" / "runs",
             "resumable state of `python -m core.train` runs"),
     Setting("RNN_COURSE_STATE_DIR", "path", lambda: REPO_ROOT / ".course-data",
-            "where learners' trained models are kept (runs/<learner>/)"),
+            "the embedded training queue (job-queue.db); models saved before they moved into the database are "
+            "imported from runs/<learner>/"),
     Setting("RNN_COURSE_MAX_RUNS", "int", 5, "trained models kept per learner (the newest)", minimum=1),
     Setting("RNN_COURSE_DEVICE", "choice", "", "torch device for the shipped models; empty: cuda > mps > cpu",
             choices=("", "cpu", "cuda", "mps")),
@@ -100,7 +101,12 @@ SETTINGS: dict[str, Setting] = _settings(
     Setting("RNN_COURSE_ALLOW_WEAK_SANDBOX", "bool", False,
             "run learner code on Linux even where the seccomp filter is missing (weaker isolation)"),
     Setting("RNN_COURSE_TRAIN_JOBS", "int", lambda: max(1, cpu_quota() // 2),
-            "in-app training runs at once (more wait in the queue)", minimum=1),
+            "in-app training runs at once across the whole cohort (more wait in the queue); also a worker's thread "
+            "count", minimum=1),
+    Setting("RNN_COURSE_JOB_BROKER", "str", "",
+            "job engine (Huey) for in-app training: empty runs it inside the web process with a SQLite queue in the "
+            "state folder; redis://..., postgresql://... or sqlite:///<file> hands runs to separate "
+            "`python -m core.jobs.worker` processes"),
     Setting("RNN_COURSE_TRAIN_SECONDS", "float", 120.0, "wall-clock seconds per in-app training run", minimum=1),
     Setting("RNN_COURSE_LOG_LEVEL", "choice", "info", "level of the course's own log lines (rnn_course.* loggers, "
             "on stderr): debug, info, warning or error", choices=("debug", "info", "warning", "error")),

@@ -8,6 +8,8 @@ from core.ui import instructor, shell
 ctx = shell.course_page("instructor")  # refuses everyone who is not an instructor, on every run
 st.title("Instructor dashboard")
 
+instructor.server_notices(ctx)
+
 cohort = instructor.cohort_filter(ctx)
 if instructor.progress_overview(ctx, cohort):
     instructor.activity(ctx, cohort)

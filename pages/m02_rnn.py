@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.ui import codelab, jargon, lesson, shell
 from core.ui import quiz as quiz_ui
-from core.ui.lessons import rnn_demos, rnn_lesson, speed_round
+from core.ui.lessons import rnn_demos, rnn_lesson, speed_round, unrolling
 
 ctx = shell.course_page("m02")
 lesson.module_header(ctx)
@@ -25,6 +25,14 @@ rnn_lesson.worked_example()
 st.subheader("What if? Change W_hh and watch the memory")
 lesson.text("m02", "what-if-intro")
 rnn_lesson.what_if()
+
+st.subheader("Unrolling through time", help=jargon.tip("Unrolling", "Backpropagation through time (BPTT)"))
+lesson.text("m02", "unrolling")
+unrolling.unrolled_view()
+lesson.text("m02", "unrolling-trace")
+with st.expander("The answer: one road forward, one product backward", icon=":material/route:"):
+    lesson.text("m02", "unrolling-answer")
+lesson.text("m02", "unrolling-try")
 
 st.subheader("Hidden-state visualiser: a trained char model reads your text")
 rnn_demos.visualiser(ctx)

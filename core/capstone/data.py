@@ -9,8 +9,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from core.data.corpora import CORPORA, CorpusError, corpus_path
+from core.jobs import uploads
 
-UPLOAD_MAX_BYTES = 10_000_000
+UPLOAD_MAX_BYTES = uploads.MAX_BYTES  # the one upload limit (server.maxUploadSize is the same)
 MIN_TEXT_CHARS = 1_000
 
 
@@ -19,7 +20,7 @@ def read_upload(name: str, payload: bytes) -> str:
     if not payload:
         raise ValueError(f"{name} is empty.")
     if len(payload) > UPLOAD_MAX_BYTES:
-        raise ValueError(f"{name} is {len(payload) / 1e6:.1f} MB; the limit is {UPLOAD_MAX_BYTES / 1e6:.0f} MB.")
+        raise ValueError(f"{name} is {len(payload) / 2**20:.1f} MB; the limit is {uploads.MAX_MB} MB.")
     if b"\x00" in payload[:65536]:
         raise ValueError(f"{name} looks like a binary file (it contains NUL bytes). Upload plain text.")
     try:

@@ -57,15 +57,17 @@ class SqliteWatch:
         self.identity = (st.st_dev, st.st_ino)
         self.failure: str | None = None
         self._lock = threading.Lock()
+        # One descriptor, opened once and never closed: closing ANY descriptor of a SQLite file drops every POSIX
+        # lock this process holds on it (SQLite's own locks included), so the check must never open-and-close.
+        self._fd = os.open(path, os.O_RDONLY)
         with _opened_lock:
             _opened.add(path.resolve())
 
     def _problem(self) -> tuple[str, str] | None:
         """(what learners are told, what the log says), or None when the file is still ours and sound."""
         try:
-            with self.path.open("rb") as fh:
-                st = os.fstat(fh.fileno())
-                head = fh.read(HEADER)
+            st = os.stat(self.path)  # by name: a deleted or replaced file shows here
+            head = os.pread(self._fd, HEADER, 0)  # the file we opened (it is the same one when the identity matches)
         except FileNotFoundError:
             return "was deleted", f"The course database {self.path} was deleted while the app was running"
         except OSError as exc:

@@ -27,21 +27,23 @@ from core.cohort.db import (
 )
 from core.cohort.export import safe_csv
 from core.cohort.gallery import REVIEW_CRITERIA, GalleryItem, ReviewAggregate, ReviewTask
+from core.cohort.jobs import JobRecord, JobRefused, JobRepository
 from core.cohort.learners import LearnerRecord, LearnerRepository
 from core.cohort.learning import AnswerRecord, DeckCardRecord, LabSummary, LearningRepository, ReviewRecord
+from core.cohort.models_store import ModelRepository, StoredModel
 from core.cohort.tables import Base, Learner
 
 __all__ = [
     "DEFAULT_DB", "DEFAULT_SQLITE_NOTICE", "REVIEW_CRITERIA", "SQLITE_MAGIC", "URL_ENV", "AnswerRecord",
-    "BadgeRecord", "Base", "DeckCardRecord", "FindingRecord", "GalleryItem", "LabSummary", "LeaderRow",
-    "LearnerRecord", "ResultRecord", "ReviewAggregate", "ReviewRecord", "ReviewTask", "Store", "StoreError", "db",
-    "open_store", "resolve_url", "safe_csv",
+    "BadgeRecord", "Base", "DeckCardRecord", "FindingRecord", "GalleryItem", "JobRecord", "JobRefused", "LabSummary",
+    "LeaderRow", "LearnerRecord", "ResultRecord", "ReviewAggregate", "ReviewRecord", "ReviewTask", "Store",
+    "StoreError", "StoredModel", "db", "open_store", "resolve_url", "safe_csv",
 ]
 
 log = logs.get("store")
 
 
-class Store(LearnerRepository, LearningRepository, CapstoneRepository):
+class Store(LearnerRepository, LearningRepository, CapstoneRepository, JobRepository, ModelRepository):
     """All reads and writes of learner data. Methods take the learner id of the *resolved* learner.
 
     The repositories share one engine and session factory (core.cohort.db.Repository); what spans them all, the
@@ -59,6 +61,7 @@ class Store(LearnerRepository, LearningRepository, CapstoneRepository):
             **self._export_assessment(learner_id),
             "lab_attempts": self._export_labs(learner_id),
             **self._export_capstone(learner_id),
+            "trained_models": self._export_models(learner_id),
         }
 
     @db_errors
@@ -68,6 +71,8 @@ class Store(LearnerRepository, LearningRepository, CapstoneRepository):
             self._delete_progress(s, learner_id)
             self._delete_learning(s, learner_id)
             self._delete_capstone(s, learner_id)
+            self._delete_jobs(s, learner_id)  # a worker still training finds its job gone: it stops, saves nothing
+            self._delete_models(s, learner_id)
             s.execute(delete(Learner).where(Learner.id == learner_id))
         if uid is not None:
             log.info("Learner %s (uid %s) deleted with all their records.", learner_id, uid)

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.cohort import identity
@@ -227,3 +238,63 @@ class ChallengeVote(Base):
     voter_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("gallery_samples.id", ondelete="CASCADE"), index=True)
     voted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---- learners' training runs (modules 5, 9, 10): the job engine's state and the trained models ------------------
+
+
+class TrainingJob(Base):
+    """One training run (or an inline training slot) of a learner, as every replica and worker sees it: its place in
+    the queue, its state, its live progress and the stop flag. The rules hold in the database itself:
+    `active_learner` (the learner's id while queued or running, NULL after) is UNIQUE, so a learner has at most one
+    run at a time; `slot` (0 .. cap-1 while running, NULL otherwise) is UNIQUE, so no more than the cap train at
+    once. Deleting the learner deletes the row, which a worker polling it takes as a stop whose model is thrown away."""
+
+    __tablename__ = "training_jobs"
+    __table_args__ = (UniqueConstraint("active_learner", name="uq_training_jobs_active_learner"),
+                      UniqueConstraint("slot", name="uq_training_jobs_slot"))
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # 12 random hex digits
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    owner_uid: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "run" (a worker trains it) | "inline" (a page trains it)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # queued|running|saving|finished|stopped|budget|nan|failed
+    active_learner: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    title: Mapped[str] = mapped_column(String(120))
+    corpus: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[str] = mapped_column(Text)  # JSON: the run's settings (core.jobs JobSpec without the text)
+    info: Mapped[str] = mapped_column(Text)  # JSON: parameters, vocabulary, split sizes, memory estimate
+    text: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)  # the corpus until the run ends
+    seconds_budget: Mapped[float] = mapped_column(Float)
+    seconds_used: Mapped[float] = mapped_column(Float, default=0.0)  # counted against the daily allowance
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    stop_reason: Mapped[str] = mapped_column(String(16), default="stopped")
+    worker: Mapped[str | None] = mapped_column(String(120), nullable=True)  # host:pid:thread holding it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_s: Mapped[float] = mapped_column(Float, default=0.0)
+    chars_per_s: Mapped[float] = mapped_column(Float, default=0.0)
+    progress: Mapped[str] = mapped_column(Text, default="{}")  # JSON: loss curve, grad norms, evals, samples
+    message: Mapped[str] = mapped_column(Text, default="")
+    run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LearnerModel(Base):
+    """A model a learner trained in the app, stored whole in the database so that every replica serves it: the
+    weights (torch.save bytes, ~2.4 MB at the 600k-parameter cap), the record, the history and the held-out text
+    it was measured on. Deleting the learner deletes it."""
+
+    __tablename__ = "learner_models"
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    record: Mapped[str] = mapped_column(Text)  # JSON: core.jobs.runs.RunRecord
+    history: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: the training history
+    extra: Mapped[str] = mapped_column(Text, default="{}")  # JSON: training settings kept with the run
+    val_text: Mapped[str] = mapped_column(Text, deferred=True)
+    weights: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)

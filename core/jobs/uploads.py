@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MAX_BYTES = 10 * 2**20  # 10 MB
+MAX_MB = 5  # the one upload limit: labels, the widget's own limit and the check below all use it (.streamlit/
+MAX_BYTES = MAX_MB * 2**20  # config.toml server.maxUploadSize is the same number, a test keeps them equal)
 MIN_CHARS = 1_000  # below this a train/validation split leaves almost nothing to validate on
 MIN_DISTINCT = 2
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # control characters other than \t \n \v \f \r

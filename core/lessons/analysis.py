@@ -17,7 +17,7 @@ from core.models.cells import make_cell
 
 def random_cell(kind: str, hidden: int = 32, input_size: int = 16, seed: int = 0, recurrent_scale: float = 1.0,
                 forget_bias: float = 1.0) -> nn.Module:
-    """A freshly initialised RNN or LSTM cell (PyTorch's default init), W_hh multiplied by `recurrent_scale`."""
+    """A freshly initialised RNN, LSTM or GRU cell (PyTorch's default init), W_hh multiplied by `recurrent_scale`."""
     torch.manual_seed(seed)
     cell = make_cell(kind, input_size, hidden, forget_bias=forget_bias).double()
     with torch.no_grad():

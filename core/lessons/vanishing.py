@@ -1,6 +1,6 @@
-"""Module 3 computations: gradient flow and the telephone game on random or trained cells, the "factor per step"
-table, average gate values of a trace and the diagnostics of the debug-the-LSTM pair. Plain torch; the caching and
-charts around them live in core/ui/lessons/lstm_lesson.py.
+"""Module 3 computations: gradient flow (RNN, LSTM, GRU) and the telephone game on random or trained cells, the
+"factor per step" table, average gate values of a trace and the diagnostics of the debug-the-LSTM pair. Plain torch;
+the caching and charts around them live in core/ui/lessons/lstm_lesson.py and gru_lesson.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from core.training import checkpoints
 # The opening of Tiny Shakespeare: every trained measurement on the page reads this text.
 PASSAGE = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
            "First Citizen:\nYou are all resolved rather to die than to famish?\n")
-LABEL = {"rnn": "vanilla RNN", "lstm": "LSTM"}
+LABEL = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 HIDDEN, INPUT = 32, 16  # size of the freshly initialised cells
 
 
@@ -28,7 +28,8 @@ def _flow_rows(label: str, norms: list[float], length: int) -> list[dict]:
 
 
 def random_flow(kind: str, steps: int, scale: float, forget_bias: float) -> list[dict]:
-    """‖∂h_T/∂h_t‖ rows of a fresh cell on random input; `scale` multiplies the RNN's W_hh only."""
+    """‖∂h_T/∂h_t‖ rows of a fresh RNN, LSTM or GRU cell on random input; `scale` multiplies the RNN's W_hh only and
+    `forget_bias` only touches the LSTM."""
     cell = analysis.random_cell(kind, hidden=HIDDEN, input_size=INPUT,
                                 recurrent_scale=scale if kind == "rnn" else 1.0, forget_bias=forget_bias)
     return _flow_rows(LABEL[kind], analysis.gradient_flow(cell, analysis.random_inputs(steps, INPUT)), steps)

@@ -57,3 +57,53 @@ def path_progress(rows: list[dict]) -> alt.Chart:
         )
         .properties(height=alt.Step(28))
     )
+
+
+# ---------------------------------------------------------------- client-side charts
+# A chart whose inputs are Vega-Lite parameters bound to HTML inputs computes in the browser: moving its slider
+# redraws in one frame and costs no script rerun (FIELD-NOTES, "Checked 2026-12-07"). The server builds the spec once
+# per data input (a model's logits, a table of keys); everything a slider changes is a Vega expression, which
+# tests/ui/vega_eval.py evaluates against the core function it mirrors.
+READOUT_FONT = 13
+READOUT_LINE = 19  # px between readout lines above a plot
+
+
+def slider(name: str, label: str, lo: float, hi: float, step: float, value: float) -> alt.Parameter:
+    """A parameter bound to a range input drawn under the chart; expressions read it by `name`."""
+    return alt.param(name=name, value=value, bind=alt.binding_range(min=lo, max=hi, step=step, name=f"{label} "))
+
+
+def checkbox(name: str, label: str, value: bool = False) -> alt.Parameter:
+    """A parameter bound to a checkbox under the chart (true/false in expressions)."""
+    return alt.param(name=name, value=value, bind=alt.binding_checkbox(name=f"{label} "))
+
+
+def readout(text: str, line: int = 0, lines: int = 1, where: str | None = None,
+            base: alt.Chart | None = None) -> alt.Chart:
+    """A layer holding one line of text above the plot, computed in the browser: `text` is a Vega expression over
+    one row of the layered chart's data (the first row, or the first that passes `where`) and the parameters, e.g.
+    "'loss = ' + format(datum.loss, '.4f')". Line 0 is the top one of `lines`. `base` gives the layer its own data
+    and transforms (e.g. one empty row and calculations from the parameters alone)."""
+    chart = base if base is not None else alt.Chart()
+    if where:
+        chart = chart.transform_filter(where)
+    return chart.transform_window(_row="row_number()").transform_filter("datum._row == 1").transform_calculate(
+        _text=text).mark_text(align="left", baseline="bottom", fontSize=READOUT_FONT, fontWeight="bold").encode(
+        x=alt.value(0), y=alt.value(-6 - READOUT_LINE * (lines - 1 - line)), text="_text:N")
+
+
+def one_row() -> alt.Chart:
+    """A chart over a single empty row: the base of a mark or readout computed from the parameters alone."""
+    return alt.Chart(alt.Data(values=[{}]))
+
+
+def client_spec(chart: alt.LayerChart | alt.Chart, lines: int = 0) -> dict:
+    """The finished spec of a client-side chart, with room above the plot for `lines` readout lines."""
+    spec = chart.to_dict()
+    spec["padding"] = {**PADDING, "top": PADDING["top"] + READOUT_LINE * lines}
+    return spec
+
+
+def draw_client(spec: dict, **kwargs):
+    """Draw a client-side chart built by client_spec (its sliders are part of the chart)."""
+    return show_spec(spec, **kwargs)

@@ -9,15 +9,30 @@ import streamlit as st
 
 from core.cohort.store import DEFAULT_SQLITE_NOTICE, StoreError, safe_csv
 from core.course import lessons, progress
+from core.labs import grader
+from core.ui import guard, shell
 from core.ui.shell import PageContext
 
 ALL = "All learners"
 
 
-def cohort_filter(ctx: PageContext) -> str | None:
-    """The cohort to show, or None for every learner on the server."""
+def server_notices(ctx: PageContext) -> None:
+    """What the operator must know, that learners are only told 'your instructor has been told' about: the default
+    SQLite file on a hosted server, code labs refused (no seccomp), demos whose models are missing or damaged. The
+    same lines are in the server log."""
     if ctx.store.uses_default_sqlite:
         st.warning(DEFAULT_SQLITE_NOTICE, icon=":material/database:")
+    for n in grader.notices():
+        st.error(f"{n.text} ({n.count}× since the server started)", icon=":material/code_off:")
+    problems = guard.failures()
+    if problems:
+        with st.expander(f"Demos that are off on this server ({len(problems)})", icon=":material/broken_image:",
+                         expanded=True):
+            st.markdown("\n".join(f"- {p}" for p in problems))
+
+
+def cohort_filter(ctx: PageContext) -> str | None:
+    """The cohort to show, or None for every learner on the server."""
     cohort = st.selectbox("Cohort", [ALL, *ctx.store.cohort_codes()], key="cohort-filter")
     return None if cohort == ALL else cohort
 
@@ -45,7 +60,8 @@ def progress_overview(ctx: PageContext, cohort: str | None) -> bool:
     if not learners:
         st.info("No learners yet. Share the app's address and, if you use one, the cohort code.")
         return False
-    table = pd.DataFrame(progress.cohort_table(ctx.course, learners, done))
+    evidence = {learner.id: shell.evidence_of(ctx.store, learner.id) for learner in learners}
+    table = pd.DataFrame(progress.cohort_table(ctx.course, learners, done, evidence))
     modules = [f"M{m.number}" for m in ctx.course.modules.values()]
     st.metric("Learners", len(table))
     st.subheader("Progress by learner")

@@ -14,6 +14,13 @@ def text(page_id: str, name: str) -> None:
     st.markdown(lessons.block(page_id, name))
 
 
+def provenance(text: str) -> None:
+    """Where a demo's numbers come from (files, commands, dates), folded away: useful to the curious and to an
+    instructor, not in the way of a learner."""
+    with st.expander("How this was made", icon=":material/science:"):
+        st.caption(text)
+
+
 def _toggle(ctx: PageContext, page_id: str, section_id: str, key: str) -> None:
     try:
         ctx.store.set_section_done(ctx.learner.id, page_id, section_id, bool(st.session_state[key]))
@@ -54,7 +61,7 @@ def module_header(ctx: PageContext) -> None:
     save_errors()
     st.title(f"Module {module.number} · {module.title}")
     path_banner(ctx)
-    step = progress.step_progress(ctx.course, ctx.done, module.id, ctx.learner.path)
+    step = progress.step_progress(ctx.course, ctx.done, module.id, ctx.learner.path, ctx.evidence)
     st.progress(step.share, text=f"{step.done} of {step.required} sections done · about {module.minutes} min")
     st.subheader("The 5-minute TL;DR")
     st.markdown(module.tldr)
@@ -117,7 +124,7 @@ def next_step(ctx: PageContext) -> None:
     if ctx.path is None:
         st.page_link(ctx.course.pages["home"].file, label="Choose a learning path on Home", icon=":material/route:")
         return
-    nxt = progress.next_step(ctx.course, ctx.done, ctx.path.key)
+    nxt = progress.next_step(ctx.course, ctx.done, ctx.path.key, ctx.evidence)
     st.divider()
     if nxt is None:
         st.success(f"You have finished path {ctx.path.key}. Well done!")

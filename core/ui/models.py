@@ -1,5 +1,7 @@
 """Cached loading of shipped checkpoints (one read-only model per process, shared by every session) and of a
-learner's own trained runs, plus the model picker that lets every explainer view switch to the learner's model."""
+learner's own trained runs, plus the model picker that lets every explainer view switch to the learner's model.
+A shipped model that cannot be loaded raises CheckpointError (never cached): demos catch it with
+core.ui.guard.demo_guard, so it costs only that demo."""
 
 from __future__ import annotations
 
@@ -13,6 +15,15 @@ from core.jobs import runs as learner_runs
 from core.models import inference, sampling
 from core.training import checkpoints
 from core.training import seq2seq as seq2seq_training
+from core.ui import guard
+
+
+def _shipped(load, name: str):
+    """`load(name)`, with an unreadable file (permissions, I/O error) reported like a damaged one."""
+    try:
+        return load(name)
+    except OSError as exc:
+        raise checkpoints.CheckpointError(f"Checkpoint {name!r} could not be read ({exc}).") from exc
 
 
 @st.cache_resource(show_spinner="Loading model...")
@@ -20,7 +31,7 @@ def get_model(name: str) -> tuple[nn.Module, dict]:
     """(model, manifest entry) for a shipped checkpoint: verified, in eval mode, frozen, on the chosen device.
     Never train or mutate it; run it under core.models.inference.inference() with the state passed explicitly."""
     inference.configure_threads()
-    model, entry = checkpoints.load(name)
+    model, entry = _shipped(checkpoints.load, name)
     return inference.prepare(model), entry
 
 
@@ -53,7 +64,7 @@ def get_own_model(learner_id: int, run_id: str) -> tuple[nn.Module, Vocab, learn
 def get_seq2seq(name: str) -> tuple[nn.Module, dict]:
     """(model, manifest entry) for a shipped dates seq2seq checkpoint: verified, eval mode, frozen, shared."""
     inference.configure_threads()
-    model, entry = seq2seq_training.load(name)
+    model, entry = _shipped(seq2seq_training.load, name)
     return inference.prepare(model), entry
 
 
@@ -118,8 +129,8 @@ def pick_charlm(ctx, key: str, default: str, help: str | None = None, kinds: tup
     name = st.selectbox(label, names, index=index, format_func=options.get, key=key, help=help)
     try:
         model, vocab = load_char_model(name)
-    except (KeyError, OSError, ValueError, RuntimeError, checkpoints.CheckpointError) as e:
-        st.error(f"This model could not be loaded ({e}). Pick another one.", icon=":material/error:")
+    except (KeyError, OSError, ValueError, RuntimeError) as e:  # CheckpointError is a RuntimeError
+        _not_loaded(name, e)
         return None
     is_own = name.startswith(OWN_PREFIX)
     return ModelChoice(model, vocab, name, options[name], is_own, model.cfg.to_dict())
@@ -144,6 +155,42 @@ def pick_own(ctx, key: str, kinds: tuple[str, ...] | None = None,
     try:
         model, vocab = load_char_model(name)
     except (KeyError, OSError, ValueError, RuntimeError) as e:
-        st.error(f"This model could not be loaded ({e}). Pick another one.", icon=":material/error:")
+        _not_loaded(name, e)
         return None
     return ModelChoice(model, vocab, name, options[name], True, model.cfg.to_dict())
+
+
+def _not_loaded(name: str, exc: BaseException) -> None:
+    """A picked model that cannot be loaded: a plain message (no server paths), the details in the log."""
+    if not name.startswith(OWN_PREFIX):
+        guard.report(name, exc)
+        st.caption("Pick another model above.")
+        return
+    guard.log.warning("A learner's saved model %s could not be loaded: %s: %s", name, type(exc).__name__, exc)
+    st.error("This saved model of yours could not be loaded (its files may be damaged). Pick another one.",
+             icon=":material/error:")
+
+
+WARM = ("shakespeare-rnn", "shakespeare-lstm")  # the char models the Module 2-4 pages open with
+WARM_SEQ2SEQ = ("dates-attention",)  # Module 6-7's translation demos
+
+
+def warm_up(names: tuple[str, ...] = WARM, seq2seq: tuple[str, ...] = WARM_SEQ2SEQ) -> list[str]:
+    """Load the shipped models the module pages open with into this process's cache (get_model, get_seq2seq) and
+    run a few characters through the compiled sampler so Numba's machine code is loaded too. Called once per
+    process by core.ui.warmup's background thread; returns the names it loaded (missing checkpoints are skipped)."""
+    loaded = []
+    for name in names:
+        try:
+            model, entry = get_model(name)
+        except (KeyError, OSError, ValueError, RuntimeError, checkpoints.CheckpointError):
+            continue
+        sampling.sample(model, checkpoints.vocab_of(entry), 4, 1.0, prime="\n", seed=0)  # loads the compiled loop
+        loaded.append(name)
+    for name in seq2seq:
+        try:
+            get_seq2seq(name)
+        except (KeyError, OSError, ValueError, RuntimeError, checkpoints.CheckpointError):
+            continue
+        loaded.append(name)
+    return loaded

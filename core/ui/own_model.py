@@ -44,9 +44,11 @@ def builtin_text(name: str, max_chars: int) -> str:
 
 def _uploaded(key: str) -> uploads.UploadedText | None:
     """The upload widget; a checked text (kept in this session only) or None after showing what was wrong."""
-    file = st.file_uploader("Upload a plain-text file (UTF-8, up to 10 MB)", key=f"{key}-file",
-                            help="Prose, code, lyrics, a list of names: any plain text. It stays in your session "
-                                 "and your saved model's folder; no other learner can see it.")
+    file = st.file_uploader(f"Upload a plain-text file (UTF-8, up to {uploads.MAX_MB} MB)", key=f"{key}-file",
+                            max_upload_size=uploads.MAX_MB,
+                            help="Prose, code, lyrics, a list of names: any plain text. It stays in your session, "
+                                 "your training run and your saved model; no other learner can see it, and "
+                                 "\"Delete my data\" deletes it.")
     if file is None:
         return None
     cache = st.session_state.setdefault(f"{key}-checked", {})
@@ -54,8 +56,8 @@ def _uploaded(key: str) -> uploads.UploadedText | None:
         cache.clear()  # keep only the current file in this session
         if file.size > uploads.MAX_BYTES:
             cache[file.file_id] = uploads.UploadError(
-                f"{uploads.safe_name(file.name)} is {file.size / 2**20:.1f} MB; the limit is 10 MB. Upload a "
-                "shorter excerpt: a few hundred kilobytes are plenty for a small model.")
+                f"{uploads.safe_name(file.name)} is {file.size / 2**20:.1f} MB; the limit is {uploads.MAX_MB} MB. "
+                "Upload a shorter excerpt: a few hundred kilobytes are plenty for a small model.")
         else:
             try:
                 cache[file.file_id] = uploads.read_upload(file.getvalue(), file.name)
@@ -96,7 +98,7 @@ def _choose_text(key: str, allow_upload: bool, budget: jobs.Budget, upload_first
     return text, corpus, title
 
 
-def _settings(key: str, text: str, corpus: str, title: str, learner_id: int, budget: jobs.Budget,
+def _settings(key: str, text: str, corpus: str, title: str, owner: str, budget: jobs.Budget,
               advanced: bool, seconds_left: float) -> jobs.JobSpec:
     cols = st.columns(4)
     kind = cols[0].selectbox("cell", ["lstm", "gru", "rnn"], key=f"{key}-kind", format_func=str.upper)
@@ -118,7 +120,7 @@ def _settings(key: str, text: str, corpus: str, title: str, learner_id: int, bud
                                      key=f"{key}-clip")
         batch = cols[2].select_slider("batch size", [8, 16, 32, 64], 32, key=f"{key}-batch")
         seq_len = cols[3].select_slider("sequence length (BPTT window)", [16, 32, 64, 128], 64, key=f"{key}-seq")
-    return jobs.JobSpec(learner_id=learner_id, text=text, corpus=corpus, title=title, kind=kind, hidden=hidden,
+    return jobs.JobSpec(owner=owner, text=text, corpus=corpus, title=title, kind=kind, hidden=hidden,
                         layers=layers, embed=32, dropout=dropout, steps=steps, seconds=float(seconds), lr=lr,
                         batch=batch, seq_len=seq_len, clip=clip, eval_every=max(10, steps // 20),
                         sample_every=max(25, steps // 6))
@@ -149,12 +151,12 @@ def _preflight(spec: jobs.JobSpec, budget: jobs.Budget) -> list[str]:
 
 
 def _setup(ctx, key: str, allow_upload: bool, advanced: bool) -> None:
-    reg = jobs.registry()
-    left = reg.remaining_seconds(ctx.learner.id)
+    reg = jobs.registry(ctx.store)
+    left = reg.remaining_seconds(ctx.learner.uid)
     chosen = _choose_text(key, allow_upload, reg.budget, upload_first=not advanced)
     if chosen is None:
         return
-    spec = _settings(key, *chosen, ctx.learner.id, reg.budget, advanced, left)
+    spec = _settings(key, *chosen, ctx.learner.uid, reg.budget, advanced, left)
     blocked = _preflight(spec, reg.budget)
     if st.button("Start training", key=f"{key}-start", type="primary", icon=":material/play_arrow:",
                  disabled=bool(blocked) or left < 5):
@@ -166,13 +168,13 @@ def _setup(ctx, key: str, allow_upload: bool, advanced: bool) -> None:
             st.session_state[f"{key}-error"] = str(e)
     st.caption(f"Training time left for you today: {training._duration(left)}. Runs are capped at "
                f"{reg.budget.max_seconds:.0f} s and {reg.budget.max_steps:,} steps; {reg.budget.concurrent} "
-               "run(s) train at once on this server, others wait in a queue.")
+               "run(s) train at once for the whole course, others wait in a queue.")
     if st.session_state.get(f"{key}-error"):
         st.error(st.session_state[f"{key}-error"], icon=":material/block:")
 
 
 def _run_panel(ctx, key: str, allow_upload: bool, advanced: bool) -> None:
-    job = jobs.registry().current(ctx.learner.id)
+    job = jobs.registry(ctx.store).current(ctx.learner.uid)
     if job is not None and not job.progress().done:
         st.caption(f"Your run on **{job.spec.title}** is training; it keeps going (and is saved) even if you "
                    "leave this page or close the tab.")
@@ -185,7 +187,8 @@ def _run_panel(ctx, key: str, allow_upload: bool, advanced: bool) -> None:
 @st.fragment
 def explore(ctx, key: str) -> None:
     """Samples from one of the learner's saved models, and where else it can be explored."""
-    runs = learner_runs.list_runs(ctx.learner.id)
+    jobs.registry(ctx.store)  # learners' models live in this store
+    runs = learner_runs.list_runs(ctx.learner.uid)
     st.markdown("#### Explore what your model learned")
     if not runs:
         st.caption("Your trained models will appear here (and in the explainer views) once a run has saved.")
@@ -214,7 +217,7 @@ def explore(ctx, key: str) -> None:
         if page is not None:
             st.page_link(page.file, label=label, icon=":material/visibility:")
     if st.button("Delete this model", key=f"{key}-delete", icon=":material/delete:"):
-        learner_runs.delete_run(ctx.learner.id, run_id)
+        learner_runs.delete_run(ctx.learner.uid, run_id)
         st.rerun()
     st.caption(f"You keep your {learner_runs.max_runs()} newest models; older ones are deleted when you train "
                "a new one.")

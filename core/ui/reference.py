@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import functools
+
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from core.course import cheatsheets, glossary, lessons, poster, reading
+from core.ui import charts
 from core.ui.shell import PageContext
 
 KIND_ICON = {"post": ":material/article:", "paper": ":material/description:", "thesis": ":material/school:",
@@ -134,13 +138,31 @@ def _temperature_example(content: cheatsheets.CheatSheets) -> None:
     table["entropy (bits)"] = [f"{e:.3f}" for e in ex.entropy_bits]
     st.table(table, hide_index=True)
     st.caption(lessons.block("cheatsheets", "temperature-order"))
-    tau = st.slider("Try your own temperature τ", min_value=0.05, max_value=5.0, value=1.0, step=0.05,
-                    key="cheatsheets::tau")
-    probs = cheatsheets.softmax_with_temperature(content.example_logits, tau)
-    st.bar_chart(pd.DataFrame({"probability": probs}, index=list(content.example_labels)), height=200,
-                 horizontal=True, x_label="probability", y_label="character")
-    st.caption(f"At τ = {tau:g}: " + ", ".join(f"p({label}) = {p:.3f}"
-                                              for label, p in zip(content.example_labels, probs, strict=True)))
+    charts.draw_client(temperature_spec(content.example_labels, content.example_logits))
+
+
+@functools.cache
+def temperature_spec(labels: tuple[str, ...], logits: tuple[float, ...]) -> dict:
+    """The live example as a client-side chart: its τ slider reshapes the bars in the browser, computing
+    softmax(z / τ) in the order cheatsheets.softmax_with_temperature does (divide, subtract the max, exp, normalise)."""
+    tau = charts.slider("tau", "Try your own temperature τ", 0.05, 5.0, 0.05, 1.0)
+    x = alt.X("p:Q", title="probability", scale=alt.Scale(domain=[0, 1.12]),  # room for the label of a p near 1
+              axis=alt.Axis(values=[0, 0.2, 0.4, 0.6, 0.8, 1]))
+    y = alt.Y("label:N", sort=list(labels), title="character")
+    bars = alt.Chart().mark_bar().encode(x=x, y=y, tooltip=["label:N", alt.Tooltip("z:Q", title="logit"),
+                                                             alt.Tooltip("p:Q", format=".3f")])
+    shown = alt.Chart().transform_calculate(shown="format(datum.p, '.3f')").mark_text(align="left", dx=4).encode(
+        x="p:Q", y=y, text="shown:N")
+    line = charts.readout("'τ = ' + format(tau, '.2f') + ' · entropy ' + format(datum.entropy, '.3f') + ' bits'")
+    rows = [{"label": c, "z": z} for c, z in zip(labels, logits, strict=True)]
+    chart = (alt.layer(bars, shown, line, data=alt.Data(values=rows)).add_params(tau)
+             .transform_calculate(s="datum.z / tau").transform_joinaggregate(s_max="max(s)")
+             .transform_calculate(e="exp(datum.s - datum.s_max)").transform_joinaggregate(e_sum="sum(e)")
+             .transform_calculate(p="datum.e / datum.e_sum")
+             .transform_calculate(h="datum.p > 0 ? -datum.p * log(datum.p) / LN2 : 0")
+             .transform_joinaggregate(entropy="sum(h)")
+             .properties(height=alt.Step(34)))
+    return charts.client_spec(chart, lines=1)
 
 
 def cheat_sheets(ctx: PageContext) -> None:

@@ -7,18 +7,29 @@ returns a PageContext. Because every script calls it first, a deep link that Str
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from core import logs
 from core.cohort import access, identity
 from core.cohort.store import LearnerRecord, Store, StoreError
 from core.course import progress
 from core.course.curriculum import Course, LearningPath, Module, Page
-from core.ui import state
+from core.ui import state, warmup
 
 STATUS_ICON = {"done": ":material/check_circle:", "started": ":material/timelapse:"}
+
+
+def evidence_of(db: Store, learner_id: int) -> progress.Evidence:
+    """What completes a step besides ticks: the learner's best quiz scores and code-lab results (none if the store
+    fails: the page still renders, and the failure is reported where it is written)."""
+    try:
+        return progress.Evidence.from_records(db.best_quiz_scores(learner_id), db.lab_summary(learner_id))
+    except StoreError:
+        return progress.NO_EVIDENCE
 
 
 @dataclass
@@ -29,6 +40,7 @@ class PageContext:
     learner: LearnerRecord
     done: progress.Done
     instructor: bool = False
+    evidence: progress.Evidence = progress.NO_EVIDENCE  # quizzes passed and labs run: what completes a step
 
     @property
     def module(self) -> Module:
@@ -47,12 +59,15 @@ class PageContext:
         """Re-read this learner's record and progress after a write."""
         self.learner = self.store.learner(self.learner.id) or self.learner
         self.done = self.store.completed_sections(self.learner.id)
+        self.evidence = evidence_of(self.store, self.learner.id)
 
 
 def course_page(page_id: str) -> PageContext:
     course = state.get_course()
     page = course.page(page_id)
     st.set_page_config(page_title=f"{page.title} · RNN Course", page_icon=page.icon, layout="wide")
+    logs.configure()  # idempotent: the course's rnn_course.* loggers to stderr, level from RNN_COURSE_LOG_LEVEL
+    warmup.start()  # once per process: torch and the shipped models load in the background (Home never imports torch)
     config = state.access_config()
     try:
         db = state.get_store()
@@ -63,11 +78,13 @@ def course_page(page_id: str) -> PageContext:
             else:
                 _sign_in_form(db, course, page, config)
             st.stop()
-        ctx = PageContext(course, page, db, learner, db.completed_sections(learner.id), state.is_instructor(config))
+        ctx = PageContext(course, page, db, learner, db.completed_sections(learner.id), state.is_instructor(config),
+                          evidence_of(db, learner.id))
     except StoreError as exc:
         st.error(f"**The course cannot reach its database.** {exc}", icon=":material/database:")
         st.stop()
     _sidebar(ctx, config)
+    _resume_link_notice(ctx)
     if page.instructor_only and not ctx.instructor:
         _instructor_gate(config)
         st.stop()
@@ -98,6 +115,30 @@ def _sso_gate(config: access.AccessConfig, course: Course, page: Page) -> None:
     st.button("Sign in", on_click=st.login, type="primary", key="sso-login")
 
 
+def _resume_link_notice(ctx: PageContext) -> None:
+    """Whose account a `?resume=` link opened; while another learner is signed in here, ask before switching."""
+    me = identity.escape_markdown(ctx.learner.display_name)
+    if state.resumed_from_link():
+        st.info(f"You are signed in as **{me}** from a resume link. Not you? Use *Sign out* in the sidebar.",
+                icon=":material/key:")
+    other = state.pending_resume(ctx.store)
+    if other is None:
+        return
+    them = identity.escape_markdown(other.display_name)
+    with st.container(border=True):
+        st.warning(f"This resume link opens the account of **{them}**, but you are signed in as **{me}**. Switch "
+                   "only if that account is yours: this browser would then forget yours. Your own account stays on "
+                   "the server, and your resume code (on *My cohort & data*) brings you back.",
+                   icon=":material/switch_account:")
+        stay, switch = st.columns(2)
+        if stay.button(f"Stay signed in as {me}", key="resume-stay", type="primary", width="stretch"):
+            state.dismiss_resume()
+            st.rerun()
+        if switch.button(f"Switch to {them}", key="resume-switch", width="stretch"):
+            state.accept_resume()
+            st.rerun()
+
+
 def _instructor_gate(config: access.AccessConfig) -> None:
     """Shown instead of an instructor page to everyone else (checked on every run, deep links included)."""
     st.title("Instructors only")
@@ -107,10 +148,21 @@ def _instructor_gate(config: access.AccessConfig) -> None:
         with st.form("instructor-key"):
             key = st.text_input("Instructor key", type="password", max_chars=200)
             if st.form_submit_button("Unlock"):
-                if config.key_ok(key):
+                attempts = st.session_state.setdefault("_key_attempts", access.session_key_attempts())
+                check = access.check_instructor_key(config, key, attempts, client=_client())
+                if check.ok:
                     st.session_state["_instructor_key"] = key
                     st.rerun()
-                st.error("That key is not right.")
+                wait = f" Wait {math.ceil(check.wait)} s before trying again." if check.wait else ""
+                st.error(("Too many wrong keys." if check.locked else "That key is not right.") + wait)
+
+
+def _client() -> str:
+    """The browser's address for the log (a proxy's address behind one), or '?'."""
+    try:
+        return str(st.context.ip_address or "?")
+    except Exception:  # noqa: BLE001 - no request context (e.g. AppTest)
+        return "?"
 
 
 def _sign_in_form(db: Store, course: Course, page: Page, config: access.AccessConfig) -> None:
@@ -159,15 +211,15 @@ def _sidebar(ctx: PageContext, config: access.AccessConfig) -> None:
     key = path.key if path else None
 
     def step(page_id: str) -> progress.StepProgress:
-        return progress.step_progress(course, ctx.done, page_id, key)
+        return progress.step_progress(course, ctx.done, page_id, key, ctx.evidence)
 
     with st.sidebar:
         cohort = f" · cohort {identity.escape_markdown(ctx.learner.cohort_code)}" if ctx.learner.cohort_code else ""
         st.markdown(f"**{identity.escape_markdown(ctx.learner.display_name)}**{cohort}")
         if path:
             share = progress.path_share(course, ctx.done, path.key)
-            st.caption(f"Path {path.key}: {path.name} · {share:.0%} done")
-            nxt = progress.next_step(course, ctx.done, path.key)
+            st.caption(f"Path {path.key}: {path.name} · {share:.0%} read")
+            nxt = progress.next_step(course, ctx.done, path.key, ctx.evidence)
             if nxt:
                 st.page_link(course.pages[nxt].file, label=f"Next step: {course.pages[nxt].label}",
                              icon=":material/arrow_forward:")

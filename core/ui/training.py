@@ -1,8 +1,9 @@
 """The live training dashboard shared by Module 5, Module 9 and the capstone: progress, train and validation loss,
 samples, memory, ETA, a stop button that keeps the model, an overfitting warning and the training coach.
 
-It only reads a core.jobs.registry.Job (a frozen Progress copy each poll); the training itself runs in the job's thread,
-so this fragment can redraw every second without slowing the run or any other learner's page.
+It only reads a core.jobs.registry.Job (a frozen Progress copy from the cohort database each poll); the training runs
+in a job-engine worker (a thread here, or another process), so this fragment can redraw every second without
+slowing the run or any other learner's page, on whichever replica the learner is.
 """
 
 from __future__ import annotations
@@ -130,8 +131,8 @@ def render_progress(p: jobs.Progress, job: jobs.Job | None, key: str) -> None:
 def training_dashboard(ctx, job: jobs.Job | None = None, key: str = "train-dash", poll_s: float = 2.0) -> None:
     """The live dashboard for this learner's current run (or `job`); redraws itself every `poll_s` seconds while
     the run is active and stops polling when it ends. Shows nothing of another learner's run."""
-    job = job or jobs.registry().current(ctx.learner.id)
-    if job is None or job.spec.learner_id != ctx.learner.id:
+    job = job or jobs.registry(ctx.store).current(ctx.learner.uid)
+    if job is None or job.spec.owner != ctx.learner.uid:
         st.caption("No training run yet. Start one above; this dashboard follows it live.")
         return
     active = not job.progress().done

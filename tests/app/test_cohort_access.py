@@ -1,5 +1,10 @@
 """Instructor role and hosted-cohort access: checked on every run, refused by default."""
 
+import logging
+
+import pytest
+
+from core.cohort import access
 from tests.app.conftest import INSTRUCTOR_KEY, open_page
 
 KEYED = {"course": {"instructor_key": INSTRUCTOR_KEY}}
@@ -7,6 +12,12 @@ SSO = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_
                 "client_id": "id", "client_secret": "secret",
                 "server_metadata_url": "https://sso.example/.well-known/openid-configuration"},
        "course": {"allowed": ["@uni.edu"], "instructors": ["teacher@uni.edu"]}}
+
+
+@pytest.fixture(autouse=True)
+def fresh_key_attempts(monkeypatch):
+    """The process-wide count of wrong instructor keys starts at zero in each test."""
+    monkeypatch.setattr(access, "KEY_ATTEMPTS", access.Throttle(free=20, base=1.0, cap=60.0, forget=900.0))
 
 
 def labels(at) -> list[str]:
@@ -81,3 +92,88 @@ def test_join_codes_are_required_at_sign_up_when_configured(db):
     at.text_input[1].input("spring-2026")
     at.button[0].click().run()
     assert not at.exception and labels(at)
+
+
+COHORTS = {"course": {"join_codes": ["SPRING-2026"]}}
+
+
+def _save_code(at, code: str):
+    at.text_input[0].input(code)
+    [b for b in at.button if b.label == "Save cohort code"][0].click().run()
+    return at
+
+
+def test_a_wrong_cohort_code_is_refused_the_same_way_whether_or_not_it_exists(db):
+    record, token = db.create_learner("Ada", "SPRING-2026")
+    for i in range(3):
+        db.create_learner(f"Member {i}", "TEAM-1")  # a code that exists on the server but is not a join code
+    replies = []
+    for guess in ("team-1", "NOPE-9"):
+        at = _save_code(open_page("pages/cohort.py", token, secrets=COHORTS), guess)
+        assert not at.exception
+        assert db.learner(record.id).cohort_code == "SPRING-2026"
+        assert "TEAM" not in " ".join(m.value for m in at.markdown)
+        replies.append([e.value for e in at.error])
+    assert replies[0] == replies[1] and replies[0], replies
+    assert "team-1" not in replies[0][0].lower()
+
+
+def test_a_join_code_can_be_saved_and_shows_its_cohort(db):
+    record, token = db.create_learner("Ada")
+    db.create_learner("Bo", "SPRING-2026")
+    at = _save_code(open_page("pages/cohort.py", token, secrets=COHORTS), "spring-2026")
+    assert not at.exception and not at.error
+    assert db.learner(record.id).cohort_code == "SPRING-2026"
+    assert any("1 other learner" in m.value for m in at.markdown)
+    at = _save_code(at, "")  # leaving a cohort is always allowed
+    assert db.learner(record.id).cohort_code is None
+
+
+def test_no_count_is_shown_for_a_code_the_course_does_not_accept(db):
+    _, token = db.create_learner("Ada", "TEAM-1")  # saved before the check existed, or before the codes changed
+    db.create_learner("Bo", "TEAM-1")
+    at = open_page("pages/cohort.py", token, secrets=COHORTS)
+    assert not at.exception
+    assert "other learner" not in " ".join(m.value for m in at.markdown)
+
+
+def _unlock(at, key: str):
+    at.text_input[0].input(key)
+    [b for b in at.button if b.label == "Unlock"][0].click().run()
+    return at
+
+
+def test_repeated_wrong_instructor_keys_lock_the_session_out_and_are_logged(learner, monkeypatch):
+    _, token = learner
+    # the default backoff (5 free, then 2 s, 4 s, ...) with a longer first wait, so a slow test run cannot outlast it
+    monkeypatch.setattr(access, "session_key_attempts", lambda: access.Throttle(free=5, base=60.0, cap=900.0))
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("rnn_course.access").addHandler(handler)
+    try:
+        at = open_page("pages/instructor.py", token, secrets=KEYED)
+        for i in range(5):
+            at = _unlock(at, f"wrong-{i}")
+            assert not at.exception
+        assert any("Wait" in e.value for e in at.error), [e.value for e in at.error]
+        at = _unlock(at, INSTRUCTOR_KEY)  # the right key, but during the lockout
+    finally:
+        logging.getLogger("rnn_course.access").removeHandler(handler)
+    assert [t.value for t in at.title] == ["Instructors only"]
+    assert any("Too many wrong keys" in e.value for e in at.error)
+    messages = [r.getMessage() for r in records]
+    assert sum("wrong instructor key" in m for m in messages) == 5
+    assert not any("wrong-" in m or INSTRUCTOR_KEY in m for m in messages), "never the typed key"
+
+
+def test_wrong_keys_from_many_sessions_are_limited_for_the_whole_server(learner, monkeypatch):
+    _, token = learner
+    monkeypatch.setattr(access, "KEY_ATTEMPTS", access.Throttle(free=6, base=30.0, cap=60.0, forget=900.0))
+    for session in range(3):  # each new session (a new tab) has its own count, the server keeps one across them
+        at = open_page("pages/instructor.py", token, secrets=KEYED)
+        for i in range(2):
+            at = _unlock(at, f"wrong-{session}-{i}")
+    at = _unlock(open_page("pages/instructor.py", token, secrets=KEYED), INSTRUCTOR_KEY)
+    assert [t.value for t in at.title] == ["Instructors only"]
+    assert any("Too many wrong keys" in e.value for e in at.error)

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from core.cohort import store
 from core.course import curriculum
 from tests.app.conftest import open_page
@@ -42,28 +44,79 @@ def test_html_in_the_display_name_is_shown_as_text(db):
     assert "\\<img" in shown and not re.search(r"(?<!\\)<img", shown)
 
 
+def home_next_step(at) -> str:
+    """The label of Home's own 'Next step' link (the main area's, not the sidebar's)."""
+    return [el.proto.label for el in at.main.get("page_link")][0]
+
+
+def finish_module(db, learner_id: int, module_id: str, share: float = 1.0) -> None:
+    for section in COURSE.modules[module_id].sections:
+        db.set_section_done(learner_id, module_id, section.id)
+    db.record_quiz_score(learner_id, module_id, share * 6, 6)
+
+
 def test_choosing_path_c_points_next_step_at_module_0_then_module_1(db, learner):
     record, token = learner
     at = open_page("Home.py", token)
     at.button(key="path-C").click().run()
     assert db.learner(record.id).path == "C"
-    assert f"Next step: {COURSE.pages['m00'].label}" in labels(at)
+    assert home_next_step(at) == f"Next step: {COURSE.pages['m00'].label}"
     for section in COURSE.modules["m00"].sections:
         db.set_section_done(record.id, "m00", section.id)
     at.run()
-    assert f"Next step: {COURSE.pages['m01'].label}" in labels(at)
+    assert home_next_step(at) == f"Next step: {COURSE.pages['m00'].label}", "ticks alone do not finish a module"
+    assert any("take the module quiz" in c.value for c in at.caption)
+    db.record_quiz_score(record.id, "m00", 5, 6)
+    at.run()
+    assert home_next_step(at) == f"Next step: {COURSE.pages['m01'].label}"
 
 
-def test_path_c_needs_only_sections_4_1_to_4_3_of_module_4(db, learner):
+def test_path_c_takes_all_of_module_4_temperature_included(db, learner):
     record, token = learner
     db.set_path(record.id, "C")
     for module_id in ("m00", "m01", "m02"):
-        for section in COURSE.modules[module_id].sections:
-            db.set_section_done(record.id, module_id, section.id)
+        finish_module(db, record.id, module_id)
     for section_id in ("4.1", "4.2", "4.3"):
         db.set_section_done(record.id, "m04", section_id)
+    db.record_quiz_score(record.id, "m04", 6, 6)
     at = open_page("Home.py", token)
-    assert f"Next step: {COURSE.pages['m08'].label}" in labels(at)
+    assert home_next_step(at) == f"Next step: {COURSE.pages['m04'].label}"
+    db.set_section_done(record.id, "m04", "4.4")
+    at.run()
+    assert home_next_step(at) == f"Next step: {COURSE.pages['m08'].label}"
+
+
+def test_path_b_is_not_finished_by_ticks_alone_and_asks_for_the_labs(db, learner):
+    record, token = learner
+    db.set_path(record.id, "B")
+    for step in COURSE.paths["B"].steps:
+        sections = COURSE.modules[step].sections if step in COURSE.modules else ()
+        for section_id in [s.id for s in sections] or ["all"]:
+            db.set_section_done(record.id, step, section_id)
+    at = open_page("Home.py", token)
+    shown = " ".join(m.value for m in at.markdown) + " ".join(str(p.proto) for p in at.get("progress"))
+    assert "Reading: 100% ticked" in shown and "Complete: 3 of 14 steps" in shown
+    assert "finished" not in " ".join(s.value for s in at.success)
+    for module_id in ("m00", "m01"):
+        db.record_quiz_score(record.id, module_id, 6, 6)
+    db.record_quiz_score(record.id, "m02", 6, 6)
+    at.run()
+    assert home_next_step(at) == f"Next step: {COURSE.pages['m02'].label}", "module 2's lab is not done yet"
+    assert any("pass every test of code lab 'Code lab: one RNN step'" in c.value for c in at.caption)
+    db.save_lab_attempt(record.id, "rnn_step", "code", 3, 3, "[]")
+    at.run()
+    assert home_next_step(at) == f"Next step: {COURSE.pages['m03'].label}"
+
+
+@pytest.mark.parametrize("path_key, page", [("B", "codelabs"), ("B", "flashcards"), ("B", "cheatsheets"),
+                                            ("D", "flashcards"), ("D", "cheatsheets")])
+def test_practice_pages_are_on_paths_b_and_d(db, learner, path_key, page):
+    record, token = learner
+    db.set_path(record.id, path_key)
+    at = open_page(COURSE.pages[page].file, token)
+    assert not at.exception
+    assert not any("Not on your path" in c.value for c in at.caption)
+    assert any("On your path" in c.value for c in at.caption)
 
 
 def test_navigation_puts_the_path_first_and_marks_the_rest(db, learner):
@@ -150,3 +203,55 @@ def test_cohort_page_exports_only_my_data_and_can_delete_it(db, learner):
     at.checkbox(key="confirm-delete").check().run()
     at.button[1].click().run()
     assert db.learner(record.id) is None and db.learner(other.id) is not None
+
+
+def _resume_link(at, token: str):
+    """The same browser session opens someone's `?resume=` link."""
+    at.query_params["resume"] = token
+    return at.run()
+
+
+def test_a_resume_link_for_another_account_asks_before_switching(db, learner):
+    me, my_token = learner
+    other, other_token = db.create_learner("Mallory")
+    at = _resume_link(open_page("Home.py", my_token), other_token)
+    assert not at.exception
+    assert "resume" not in at.query_params, "the token never stays in (or returns to) the address"
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "**Ada**" in sidebar and "Mallory" not in sidebar, "still signed in as the current learner"
+    assert any("Mallory" in w.value and "Ada" in w.value for w in at.warning), "the prompt says whose account"
+    at.button(key="resume-stay").click().run()
+    assert not at.exception and not any("Mallory" in w.value for w in at.warning)
+    assert "**Ada**" in " ".join(m.value for m in at.sidebar.markdown)
+    assert "resume" not in at.query_params
+
+
+def test_confirming_the_switch_signs_in_as_the_link_owner(db, learner):
+    _, my_token = learner
+    _, other_token = db.create_learner("Mallory")
+    at = _resume_link(open_page("Home.py", my_token), other_token)
+    at.button(key="resume-switch").click().run()
+    assert not at.exception
+    assert "**Mallory**" in " ".join(m.value for m in at.sidebar.markdown)
+    assert "resume" not in at.query_params
+
+
+def test_a_resume_link_does_not_replace_the_learner_this_browser_remembers(db, learner, monkeypatch):
+    from core.ui import state
+
+    _, my_token = learner
+    _, other_token = db.create_learner("Mallory")
+    monkeypatch.setattr(state, "_cookie", lambda: my_token)  # a new tab: the learner comes from the cookie
+    at = open_page("Home.py", other_token)
+    assert not at.exception
+    assert "**Ada**" in " ".join(m.value for m in at.sidebar.markdown)
+    assert any("Mallory" in w.value for w in at.warning)
+    assert not any(other_token in h.proto.body for h in at.get("html")), "no cookie for the link's account"
+
+
+def test_a_resume_link_in_a_fresh_browser_says_whose_account_it_opened(db):
+    _, token = db.create_learner("Grace")
+    at = open_page("Home.py", token)
+    assert not at.exception
+    assert "**Grace**" in " ".join(m.value for m in at.sidebar.markdown)
+    assert any("Grace" in i.value and "resume link" in i.value for i in at.info)

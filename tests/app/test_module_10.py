@@ -2,7 +2,6 @@
 blinded peer review, presentation, certificate, reflections; and instructor moderation of the leaderboard."""
 
 import math
-import time
 
 import pytest
 import torch
@@ -166,6 +165,9 @@ def test_m10_certificate_reflections_and_presentation(db, learner):
     record, token = learner
     for section in ("10.1", "10.2"):
         db.set_section_done(record.id, "m10", section)
+    at = open_page(M10, token)  # ticks alone complete no module: no certificate yet
+    assert next(b for b in at.get("download_button") if b.proto.label == "Certificate (PDF)").proto.disabled
+    db.record_quiz_score(record.id, "m10", 5, 6)  # the module's quiz passed: Module 10 is complete
     _save_run(record.id)
     at = open_page(M10, token)
     assert not at.exception
@@ -216,13 +218,10 @@ def test_instructor_hides_and_restores_a_leaderboard_entry(db, learner):
     assert labels == ["Download as CSV", "Download the leaderboard as CSV"], "both CSV exports are offered"
 
 
-def test_m10_warm_render_time(learner):
+def test_m10_opens_again_without_error_for_a_returning_learner(learner):
     open_page(M10, learner[1])
-    start = time.perf_counter()
-    at = open_page(M10, learner[1])
-    elapsed = time.perf_counter() - start
+    at = open_page(M10, learner[1])  # the warm path: caches filled, the learner known
     assert not at.exception
-    print(f"warm render of {M10}: {elapsed:.2f} s")
 
 
 def test_m10_progress_dashboard_times_phases_from_recorded_events(db, learner):

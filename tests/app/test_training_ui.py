@@ -1,11 +1,13 @@
 """The in-app training UI driven through AppTest with a tiny model: upload checks, the live dashboard, stop keeps
-the model, the queue, isolation between learners, and the learner's model in the explainer views."""
+the model, the queue, isolation between learners, the learner's model in the explainer views, and "Delete my data"
+during a run."""
 
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.jobs import engine
 from core.jobs import registry as jobs
 from core.jobs import runs as learner_runs
 from tests.app.conftest import all_text, open_page
@@ -15,12 +17,17 @@ TEXT = ("the quick brown fox jumps over the lazy dog; pack my box with five doze
 
 
 @pytest.fixture(autouse=True)
-def fresh_registry(tmp_path, monkeypatch):
+def fresh_registry(tmp_path, monkeypatch, db):
+    """The app's registry on this test's database: one run at once, an in-memory queue, a worker in this process."""
     monkeypatch.setenv(learner_runs.STATE_ENV, str(tmp_path / "state"))
-    jobs._registry = jobs.Registry(jobs.Budget(concurrent=1))
-    yield jobs._registry
-    jobs._registry.shutdown(timeout=60)
+    monkeypatch.setenv(engine.BROKER_ENV, "memory://")
+    monkeypatch.setenv(jobs.CONCURRENT_ENV, "1")
     jobs._registry = None
+    yield
+    if jobs._registry is not None:
+        jobs._registry.shutdown(timeout=60)
+    jobs._registry = None
+    learner_runs.bind(None)
 
 
 def fixture_app(learner_id: int, mode: str = "own") -> AppTest:
@@ -58,7 +65,7 @@ def test_bad_uploads_get_a_clear_message_and_nothing_starts(learner):
     cases = [("empty.txt", b"", "is empty"), ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00" * 50, "binary"),
              ("latin.txt", "déjà vu ".encode("latin-1") * 300, "not valid UTF-8"),
              ("aaaa.txt", b"a" * 3000, "only one distinct character"),
-             ("big.txt", b"ab" * (5 * 2**20 + 1), "the limit is 10 MB"),
+             ("big.txt", b"ab" * (5 * 2**20 + 1), "the limit is 5 MB"),
              ("short.txt", b"hello there", "Add more text")]
     for name, data, message in cases:
         at = upload(at, name, data)
@@ -66,7 +73,7 @@ def test_bad_uploads_get_a_clear_message_and_nothing_starts(learner):
         errors = [e.value for e in at.error]
         assert any(message in e and name in e for e in errors), (name, errors)
         assert "m05-own-start" not in [b.key for b in at.button]
-    assert jobs.registry().current(learner[0].id) is None
+    assert jobs.registry().current(learner[0].uid) is None
 
 
 def test_dashboard_follows_a_tiny_run_and_the_model_can_be_explored(learner):
@@ -74,7 +81,7 @@ def test_dashboard_follows_a_tiny_run_and_the_model_can_be_explored(learner):
     assert "Corpus too small for this model" in all_text(at)  # 32 hidden units is still more than 4.6k chars
     at = start_tiny(at)
     assert not at.exception, at.exception
-    job = jobs.registry().current(learner[0].id)
+    job = jobs.registry().current(learner[0].uid)
     assert job is not None and job.spec.hidden == 32 and job.spec.steps == 50
     assert job.join(60)
     at.run()
@@ -95,7 +102,7 @@ def test_dashboard_follows_a_tiny_run_and_the_model_can_be_explored(learner):
 
 def test_stop_keeps_the_model_trained_so_far(learner):
     at = start_tiny(upload(fixture_app(learner[0].id), "fox.txt", TEXT), steps=3000, seconds=60)
-    job = jobs.registry().current(learner[0].id)
+    job = jobs.registry().current(learner[0].uid)
     assert wait_for(lambda: job.progress().step >= 3)
     at.run()
     at.button(key="m05-own-dash-stop").click().run()
@@ -104,13 +111,13 @@ def test_stop_keeps_the_model_trained_so_far(learner):
     p = job.progress()
     assert p.state == "stopped" and 3 <= p.step < 3000
     assert any("Stopped by you" in s.value for s in at.success)
-    assert learner_runs.list_runs(learner[0].id)[0].steps == p.step
+    assert learner_runs.list_runs(learner[0].uid)[0].steps == p.step
 
 
 def test_a_second_learner_waits_in_the_queue_and_sees_nothing_of_the_first(learner, db):
     other, _ = db.create_learner("Grace")
     a = start_tiny(upload(fixture_app(learner[0].id), "fox.txt", TEXT), steps=3000, seconds=60)
-    first = jobs.registry().current(learner[0].id)
+    first = jobs.registry().current(learner[0].uid)
     assert wait_for(lambda: first.progress().state == "running")
     b = fixture_app(other.id, mode="lab")  # Module 9 lab: built-in corpora and the advanced knobs
     assert not b.exception, b.exception
@@ -121,28 +128,28 @@ def test_a_second_learner_waits_in_the_queue_and_sees_nothing_of_the_first(learn
     b = start_tiny(b, key="m09-live")
     assert not b.exception, b.exception
     assert any("number **1** in the queue" in i.value for i in b.info)
-    second = jobs.registry().current(other.id)
+    second = jobs.registry().current(other.uid)
     assert second.progress().state == "queued" and second.spec.lr == 1e-2
     first.stop()
     assert wait_for(lambda: second.progress().state in ("running", "finished"))
     second.stop()
     assert second.join(60) and first.join(60)
-    assert {r.learner_id for r in learner_runs.list_runs(other.id)} <= {other.id}
+    assert {r.owner for r in learner_runs.list_runs(other.uid)} <= {other.uid}
     a.run()
     assert "Grace" not in all_text(a)
 
 
-def train_tiny_run(learner_id: int) -> str:
+def train_tiny_run(learner, db) -> str:
     """A saved 1x16 LSTM run for this learner; returns its models.own_key name."""
-    job = jobs.registry().submit(jobs.JobSpec(learner_id=learner_id, text=TEXT.decode(), corpus="upload:fox.txt",
-                                              title="foxes", hidden=16, embed=8, steps=20, batch=8, seq_len=32,
-                                              eval_every=10, sample_every=0))
+    job = jobs.registry(db).submit(jobs.JobSpec(owner=learner.uid, text=TEXT.decode(), corpus="upload:fox.txt",
+                                                title="foxes", hidden=16, embed=8, steps=20, batch=8, seq_len=32,
+                                                eval_every=10, sample_every=0))
     assert job.join(60) and job.progress().run_id
-    return f"own:{learner_id}:{job.progress().run_id}"
+    return f"own:{learner.id}:{job.progress().run_id}"
 
 
-def test_own_model_appears_in_the_m02_hidden_state_view(learner):
-    own = train_tiny_run(learner[0].id)
+def test_own_model_appears_in_the_m02_hidden_state_view(learner, db):
+    own = train_tiny_run(learner[0], db)
     at = open_page("pages/m02_rnn.py", learner[1])
     assert not at.exception, at.exception
     pick = at.selectbox(key="m02-vis-model")
@@ -152,8 +159,8 @@ def test_own_model_appears_in_the_m02_hidden_state_view(learner):
     assert any("Your model: foxes" in c.value and "LSTM, 16 units" in c.value for c in at.caption)
 
 
-def test_own_model_drives_the_temperature_playground(learner):
-    own = train_tiny_run(learner[0].id)
+def test_own_model_drives_the_temperature_playground(learner, db):
+    own = train_tiny_run(learner[0], db)
     at = fixture_app(learner[0].id, mode="temperature")
     assert not at.exception, at.exception
     shipped = [c.value for c in at.code]
@@ -164,8 +171,8 @@ def test_own_model_drives_the_temperature_playground(learner):
 
 
 @pytest.mark.slow  # the Module 3 page computes its other demos too (about 30 s here)
-def test_own_lstm_appears_in_the_m03_gate_traces(learner):
-    own = train_tiny_run(learner[0].id)
+def test_own_lstm_appears_in_the_m03_gate_traces(learner, db):
+    own = train_tiny_run(learner[0], db)
     at = open_page("pages/m03_lstm.py", learner[1])
     assert not at.exception, at.exception
     at.selectbox(key="m03-but-model").set_value(own).run()
@@ -173,3 +180,23 @@ def test_own_lstm_appears_in_the_m03_gate_traces(learner):
     assert not at.exception, at.exception
     assert "over the 16 units of layer 1" in all_text(at)
     assert any("Lowest average forget gate" in v.value for v in [*at.success, *at.info])
+
+
+def test_delete_my_data_during_a_run_stops_it_and_leaves_nothing_for_the_next_learner(learner, db):
+    record, token = learner
+    start_tiny(upload(fixture_app(record.id), "diary.txt", TEXT), steps=3000, seconds=60)
+    job = jobs.registry().current(record.uid)
+    assert wait_for(lambda: job.progress().step >= 3)
+    at = open_page("pages/cohort.py", token)
+    at.checkbox(key="confirm-delete").check().run()
+    next(b for b in at.button if b.label == "Delete my data").click().run()
+    assert not at.exception, at.exception
+    assert job.join(30) and db.learner(record.id) is None
+    time.sleep(0.5)  # a worker that had not yet seen the deletion would save now
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM learner_models").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM training_jobs").scalar() == 0
+    newcomer, _ = db.create_learner("Next")
+    assert jobs.registry().current(newcomer.uid) is None and learner_runs.list_runs(newcomer.uid) == []
+    b = fixture_app(newcomer.id)
+    assert "No training run yet" in all_text(b) and "diary" not in all_text(b)

@@ -18,7 +18,7 @@ from core.cohort.store import StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
 LEGACY = Path(__file__).with_name("legacy_schema")
-TABLES = 16
+TABLES = 18
 
 
 def _diff(engine) -> list:

@@ -35,7 +35,7 @@ def test_unusable_files_get_a_clear_message(data, fragment, advice):
 
 
 def test_files_over_the_limit_are_refused_before_decoding():
-    with pytest.raises(uploads.UploadError, match=r"10\.0 MB; the limit is 10 MB"):
+    with pytest.raises(uploads.UploadError, match=r"10\.0 MB; the limit is 5 MB"):
         uploads.read_upload(b"ab" * (5 * 2**20) + b"c", "big.txt")
     assert uploads.read_upload(GOOD, max_bytes=len(GOOD)).n_bytes == len(GOOD)
 

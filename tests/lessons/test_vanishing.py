@@ -73,3 +73,16 @@ def test_debug_facts_of_a_model_with_a_manifest_entry():
     assert len(facts.sample) == 160 and len(facts.flow) == 60
     assert 0 < facts.forget < 1
     assert vanishing.flow_ratio(facts, facts) == pytest.approx(1.0)
+
+
+def test_gru_rows_are_labelled_and_ignore_the_rnn_and_lstm_knobs():
+    rows = vanishing.random_flow("gru", 10, scale=1.0, forget_bias=1.0)
+    assert {r["model"] for r in rows} == {"GRU"} and len(rows) == 10
+    assert rows == vanishing.random_flow("gru", 10, scale=3.0, forget_bias=-2.0)
+    cell = analysis.random_cell("gru", hidden=32, input_size=16)
+    assert [r["norm"] for r in rows] == analysis.gradient_flow(cell, analysis.random_inputs(10, 16))
+
+
+def test_trained_flow_works_on_a_gru_char_model():
+    rows = vanishing.trained_flow(tiny_model("gru"), VOCAB, 15, "GRU")
+    assert len(rows) == 15 and all(r["norm"] > 0 for r in rows) and rows[0]["model"] == "GRU"

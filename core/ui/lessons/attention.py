@@ -19,7 +19,7 @@ from core.course import lessons
 from core.lessons import attention_calc, attention_cases, shipped
 from core.models import inference
 from core.training import seq2seq as seq2seq_training
-from core.ui import charts, lesson, models
+from core.ui import charts, guard, lesson, models
 from core.ui.shell import PageContext, show_store_error
 
 DATES = "dates-attention"
@@ -156,10 +156,11 @@ def bottleneck_chart() -> None:
 
 # ---------------------------------------------------------------- 1. translation attention heatmap
 @st.fragment
+@guard.demo_guard("Translation attention heatmap")
 def translation_heatmap() -> None:
     st.subheader("Translation attention heatmap")
     if not _dates_shipped():
-        st.info(f"The `{DATES}` checkpoint is not installed; run `python -m core.train --recipe {DATES}`.")
+        guard.not_installed(f"The {DATES} checkpoint", f"python -m core.train --recipe {DATES}")
         return
     lesson.text("m07", "heatmap-intro")
     text = st.text_input("A date, or a short memo with a few dates in it", DEFAULT_TEXT, max_chars=400,
@@ -191,26 +192,12 @@ def translation_heatmap() -> None:
 
 
 # ---------------------------------------------------------------- 2. attention weight calculator
-@st.cache_data(show_spinner=False, max_entries=256)
-def _weights_spec(weights: tuple[float, ...]) -> dict:
-    names = [f"position {i + 1}" for i in range(len(weights))]
-    df = pd.DataFrame({"key": names, "weight": weights})
-    return alt.Chart(df, title="Attention weights after the softmax").mark_bar().encode(
-        x=alt.X("key:N", sort=names, title="key"),
-        y=alt.Y("weight:Q", title="weight (share of attention, 0–1)", scale=alt.Scale(domain=[0, 1])),
-        tooltip=["key", alt.Tooltip("weight:Q", format=".4f")]).to_dict()
-
-
 @st.fragment
 def weight_calculator() -> None:
+    """Keys and values are edited on the server (a table); the query sliders and the √d switch live in the chart,
+    which recomputes scores, softmax weights, context and spread in the browser."""
     st.subheader("Attention weight calculator")
     lesson.text("m07", "calculator-intro")
-    cols = st.columns(3)
-    q1 = cols[0].number_input("query q₁", -10.0, 10.0, attention_calc.EXAMPLE_QUERY[0], 0.1, key="m07-calc-q1")
-    q2 = cols[1].number_input("query q₂", -10.0, 10.0, attention_calc.EXAMPLE_QUERY[1], 0.1, key="m07-calc-q2")
-    scaled = cols[2].toggle("divide scores by √d", key="m07-calc-scaled",
-                            help="d is the length of the query (2 here). Transformers do this so that long "
-                                 "vectors do not make the softmax saturate.")
     start = pd.DataFrame({"k₁": [k[0] for k in attention_calc.EXAMPLE_KEYS],
                           "k₂": [k[1] for k in attention_calc.EXAMPLE_KEYS],
                           "v₁": [v[0] for v in attention_calc.EXAMPLE_VALUES],
@@ -219,41 +206,80 @@ def weight_calculator() -> None:
     table = st.data_editor(start, num_rows="dynamic", key="m07-calc-table", width="stretch",
                            column_config={c: st.column_config.NumberColumn(c, format="%.2f", step=0.1)
                                           for c in start.columns})
+    keys, values = table[["k₁", "k₂"]].to_numpy(dtype=float), table[["v₁", "v₂"]].to_numpy(dtype=float)
     try:
-        res = attention_calc.attend([q1, q2], table[["k₁", "k₂"]].to_numpy(dtype=float),
-                                    table[["v₁", "v₂"]].to_numpy(dtype=float), scaled=scaled)
+        attention_calc.attend(attention_calc.EXAMPLE_QUERY, keys, values)  # the same checks, for their messages
     except ValueError as e:
         st.warning(str(e))
         return
-    names = [f"position {i + 1}" for i in range(len(res.weights))]
-    df = pd.DataFrame({"key": names, "score q·k": res.scores, "scaled score": res.scaled, "weight": res.weights})
-    shown = df if scaled else df.drop(columns="scaled score")
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(c, format="%.4f") for c in shown.columns[1:]})
-    cols = st.columns(3)
-    cols[0].metric("context c₁", f"{res.context[0]:.4f}")
-    cols[1].metric("context c₂", f"{res.context[1]:.4f}" if len(res.context) > 1 else "–")
-    cols[2].metric("spread of the weights", f"{attention_calc.entropy_bits(res.weights):.3f} bits",
-                   help=f"Entropy: 0 bits = all weight on one key; log₂ {len(names)} = "
-                        f"{attention_calc.max_entropy_bits(len(names)):.3f} bits = spread evenly.")
-    charts.draw_spec(_weights_spec(tuple(res.weights)))
+    charts.draw_client(_calculator_spec(tuple(map(tuple, keys.tolist())), tuple(map(tuple, values.tolist()))))
     st.caption(lessons.block("m07", "calculator-try"))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _calculator_spec(keys: tuple[tuple[float, float], ...], values: tuple[tuple[float, float], ...]) -> dict:
+    return calculator_spec(keys, values)
+
+
+# attention_calc.attend, step by step, as Vega expressions: scores q·k, optional 1/√d (d = 2), a softmax with the
+# max subtracted, the weighted sum of the values and the entropy of the weights.
+CALC_STEPS = (("score", "q1 * datum.k1 + q2 * datum.k2"), ("scaled", "datum.score * (scaled ? 1 / sqrt(2) : 1)"))
+ROWS_Y = (-0.12, -0.27, -0.42)  # where the three text rows sit under the bars (the y scale runs -0.52..1)
+
+
+def calculator_spec(keys: tuple[tuple[float, float], ...], values: tuple[tuple[float, float], ...],
+                    query: tuple[float, float] = tuple(attention_calc.EXAMPLE_QUERY), scaled: bool = False) -> dict:
+    """The calculator as a client-side chart: query sliders q₁, q₂ and a 'divide by √d' box under it; bars of the
+    weights, each key's score, scaled score and weight under its bar, context and spread above."""
+    params = [charts.slider("q1", "query q₁", -10.0, 10.0, 0.1, query[0]),
+              charts.slider("q2", "query q₂", -10.0, 10.0, 0.1, query[1]),
+              charts.checkbox("scaled", "divide scores by √d (d = 2)", scaled)]
+    names = [f"position {i + 1}" for i in range(len(keys))]
+    rows = [{"key": name, "k1": k[0], "k2": k[1], "v1": v[0], "v2": v[1]}
+            for name, k, v in zip(names, keys, values, strict=True)]
+    x = alt.X("key:N", sort=names, title="key", axis=alt.Axis(labelAngle=0))
+    bars = alt.Chart().mark_bar().encode(
+        x=x, y=alt.Y("w:Q", title="weight (0–1)", scale=alt.Scale(domain=[-0.52, 1]),
+                     axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1], format=".2f")),
+        tooltip=["key:N", alt.Tooltip("score:Q", title="score q·k", format=".4f"),
+                 alt.Tooltip("scaled:Q", title="scaled score", format=".4f"),
+                 alt.Tooltip("w:Q", title="weight", format=".4f")])
+    zero = charts.one_row().mark_rule(color="#888").encode(y=alt.datum(0))
+    texts = [alt.Chart().transform_calculate(_text=text).mark_text(fontSize=11).encode(
+        x=x, y=alt.datum(y), text="_text:N") for text, y in zip(
+        ("'q·k ' + format(datum.score, '.3f')", "scaled ? '÷√2 ' + format(datum.scaled, '.3f') : '(not ÷√2)'",
+         "'w ' + format(datum.w, '.4f')"), ROWS_Y, strict=True)]
+    spread = attention_calc.max_entropy_bits(len(keys))
+    lines = [charts.readout("'context c = (' + format(datum.c1, '.4f') + ', ' + format(datum.c2, '.4f') + ')'", 0, 2),
+             charts.readout(f"'spread of the weights: ' + format(datum.entropy, '.3f') + ' bits (even: "
+                            f"{spread:.3f})'", 1, 2)]
+    chart = alt.layer(bars, zero, *texts, *lines, data=alt.Data(values=rows)).add_params(*params)
+    for name, expr in CALC_STEPS:
+        chart = chart.transform_calculate(**{name: expr})
+    chart = (chart.transform_joinaggregate(s_max="max(scaled)").transform_calculate(e="exp(datum.scaled - datum.s_max)")
+             .transform_joinaggregate(e_sum="sum(e)").transform_calculate(w="datum.e / datum.e_sum")
+             .transform_calculate(wv1="datum.w * datum.v1", wv2="datum.w * datum.v2",
+                                  h="datum.w > 0 ? -datum.w * log(datum.w) / LN2 : 0")
+             .transform_joinaggregate(c1="sum(wv1)", c2="sum(wv2)", entropy="sum(h)")
+             .properties(title="Attention weights after the softmax", height=440))
+    return charts.client_spec(chart, lines=2)
 
 
 # ---------------------------------------------------------------- 3. attention debugging challenge
 @st.fragment
+@guard.demo_guard("Attention debugging challenge")
 def debugging_challenge(ctx: PageContext) -> None:
     st.subheader("Attention debugging challenge")
     data = failure_cases()
     if not data or not data.get("cases") or not _dates_shipped():
-        st.info("The failure cases have not been generated here; run `python -m core.lessons.attention_cases`.")
+        guard.not_installed("The attention failure cases", "python -m core.lessons.attention_cases")
         return
     totals = "; ".join(f"{s['wrong']} wrong out of {s['memos']} {s['name']}" for s in data["sets"])
     st.markdown("The dates model is right almost every time, but not always. We ran it on freshly generated "
                 f"memos it never saw ({totals}) and kept some of its real mistakes. For each one you get the "
                 "memo, the right answer, the model's answer and the attention at the first character it got "
                 "wrong. Decide what went wrong, then check against the measurement.")
-    st.caption(f"Produced by `{data['produced_by']}` on {data['produced_at'][:10]} (seed {data['seed']}).")
+    lesson.provenance(f"Produced by `{data['produced_by']}` on {data['produced_at'][:10]} (seed {data['seed']}).")
     cases = data["cases"]
     i = st.selectbox("Case", range(len(cases)), key="m07-dbg-case",
                      format_func=lambda k: f"Case {k + 1} ({len(cases[k]['source'])} characters)")

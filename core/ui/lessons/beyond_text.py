@@ -15,7 +15,7 @@ from core.lessons import translation_steps
 from core.models import inference
 from core.training import checkpoints
 from core.training import seq2seq as seq2seq_training
-from core.ui import charts, lesson, models
+from core.ui import charts, guard, lesson, models
 from core.ui import quiz as quiz_ui
 from core.ui.shell import PageContext, show_store_error
 
@@ -94,12 +94,13 @@ def _step_view(name: str, walk: translation_steps.Walkthrough, key: str) -> None
 
 
 @st.fragment
+@guard.demo_guard("Translation sandbox")
 def translation_sandbox(key_prefix: str = "m06") -> None:
     st.subheader("Translation sandbox")
     names = shipped(PLAIN, ATTENTION)
     if len(names) < 2:
-        st.warning("The dates checkpoints are not shipped with this copy of the course, so the sandbox is off. "
-                   "`python -m core.train --recipe dates-plain` and `--recipe dates-attention` recreate them.")
+        guard.not_installed("The dates checkpoints", "python -m core.train --recipe dates-plain; "
+                            "python -m core.train --recipe dates-attention")
         return
     lesson.text("m06", "sandbox-intro")
     _typed(names, key_prefix)
@@ -141,8 +142,9 @@ def _long_inputs(key_prefix: str) -> None:
     st.dataframe(df, hide_index=True, width="stretch")
     charts.show_spec(_length_spec())
     n = _manifest()["n_test"]
-    st.caption(f"Measured when the checkpoints were made, on {n:,} fresh held-out inputs per model "
-               f"(`python -m core.evaluate {PLAIN} --json` re-measures). " + lessons.block("m06", "length-collapse"))
+    st.caption(f"Measured when the checkpoints were made, on {n:,} fresh held-out inputs per model. "
+               + lessons.block("m06", "length-collapse"))
+    lesson.provenance(f"`python -m core.evaluate {PLAIN} --json` re-measures these numbers on fresh inputs.")
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -202,6 +204,7 @@ def size_chart(df: pd.DataFrame, cost: str, quality: str) -> alt.LayerChart:
 
 
 @st.fragment
+@guard.demo_guard("Model size explorer")
 def size_explorer(key_prefix: str = "m06") -> None:
     st.subheader("Model size trade-off explorer")
     rows = _manifest()["sizes"]

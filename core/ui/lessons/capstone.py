@@ -21,6 +21,7 @@ from core.course import lessons, progress
 from core.data.corpora import load_text
 from core.jobs import registry as jobs
 from core.jobs import runs as learner_runs
+from core.jobs import uploads
 from core.ui import charts, lesson, models, own_model
 from core.ui.shell import PageContext, show_store_error
 
@@ -160,7 +161,7 @@ def dataset_explorer(ctx: PageContext) -> None:
         name = st.selectbox("Corpus", names, index=default, key="m10-corpus")
         text, stats = _corpus(name)
     else:
-        upload = st.file_uploader("A UTF-8 text file (up to 10 MB)", type=["txt", "md", "csv", "py", "c", "tex",
+        upload = st.file_uploader(f"A UTF-8 text file (up to {uploads.MAX_MB} MB)", max_upload_size=uploads.MAX_MB, type=["txt", "md", "csv", "py", "c", "tex",
                                                                           "json", "log"], key="m10-upload")
         if upload is None:
             st.caption("Nothing uploaded yet. The file stays in this session; it is not stored.")
@@ -461,7 +462,7 @@ def presentation(ctx: PageContext) -> None:
 def certificate(ctx: PageContext) -> None:
     st.subheader("Certificate")
     completed = [m.id for m in ctx.course.modules.values()
-                 if progress.step_progress(ctx.course, ctx.done, m.id, ctx.learner.path).status == "done"]
+                 if progress.step_progress(ctx.course, ctx.done, m.id, ctx.learner.path, ctx.evidence).status == "done"]
     badges = list(ctx.store.badges(ctx.learner.id))
     names = {b["id"]: b["name"] for b in capstone.content()["badges"]}
     cert = capstone_export.Certificate(
@@ -474,7 +475,7 @@ def certificate(ctx: PageContext) -> None:
                        mime="application/pdf", key="m10-certificate", icon=":material/workspace_premium:",
                        disabled=not completed)
     if not completed:
-        st.caption("Complete at least one module (tick all its sections) to download a certificate.")
+        st.caption("Complete at least one module (tick its sections and pass its quiz) to download a certificate.")
 
 
 def reflections(ctx: PageContext) -> None:

@@ -19,7 +19,7 @@ from core.lessons import captioner_views, shipped
 from core.models import inference
 from core.training import captioning as captioning_training
 from core.training import checkpoints
-from core.ui import charts, lesson
+from core.ui import charts, guard, lesson
 
 ZOOM = 5  # 48-pixel pictures shown at 240 pixels
 NOTHING = "nothing"
@@ -37,9 +37,7 @@ def _model_or_warning():
     try:
         return get_captioner()
     except checkpoints.CheckpointError as exc:
-        st.warning(f"The captioner checkpoint is not available, so this demo is off ({exc}). "
-                   f"`python -m core.train --recipe {captioning_training.RECIPE}` recreates it in under ten "
-                   "CPU-minutes.", icon=":material/warning:")
+        guard.report("captioner", exc)  # no server paths on the page; the details (and the fix) go to the log
         return None
 
 
@@ -203,8 +201,8 @@ def _honest_scores(entry: dict) -> None:
 def image_attention_if_installed(key_prefix: str) -> bool:
     """Module 7's image attention demo, or a note when the captioner's checkpoint is not installed (then False)."""
     if not shipped.is_shipped(captioning_training.RECIPE, None):
-        st.info(f"The image attention demo uses the captioner from Module 6, which is not installed here; "
-                f"`python -m core.train --recipe {captioning_training.RECIPE}` creates it.")
+        guard.not_installed("The captioner from Module 6 (used by the image attention demo)",
+                            f"python -m core.train --recipe {captioning_training.RECIPE}")
         return False
     image_attention_demo(key_prefix)
     return True

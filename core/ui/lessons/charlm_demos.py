@@ -4,6 +4,8 @@ the shipped LSTM; the lesson text is in assets/lessons/m04.md."""
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -11,11 +13,14 @@ import streamlit as st
 from core.lessons import guessing, hello
 from core.models import inference, sampling
 from core.training import checkpoints
-from core.ui import lesson, models, urlstate
+from core.ui import charts, guard, lesson, models, urlstate
 from core.ui.lessons import rnn_demos
 
 SHOWN = {" ": "␣", "\n": "⏎"}
 TAUS = (0.5, 1.0, 1.5)
+SAMPLE_LENGTH = 200
+TOP = 15  # characters shown in the distribution chart
+HELLO_FIRST = (3, 100, 0)  # hidden units, training steps, seed of the 'hello' RNN's first view
 DEFAULT_PRIME = "ROMEO:\n"
 
 
@@ -44,7 +49,7 @@ def _prob_chart(views: list[hello.StepView], title: str) -> alt.Chart:
     return (
         alt.Chart(df, title=title).mark_bar().encode(
             x=alt.X("char:N", sort=list(hello.VOCAB), title=None),
-            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            y=alt.Y("probability:Q", axis=alt.Axis(format="%")),
             color=alt.Color("is target:N", scale=alt.Scale(domain=[True, False],
                                                            range=[rnn_demos.STATE, rnn_demos.BIAS]),
                             legend=alt.Legend(title="correct next char", orient="bottom")),
@@ -54,14 +59,26 @@ def _prob_chart(views: list[hello.StepView], title: str) -> alt.Chart:
     )
 
 
+def warm() -> None:
+    """Compute what this page's demos show first (core.ui.warmup calls it once per process, in the background):
+    the 'hello' RNN at its first settings and the shipped LSTM's samples and distribution for the default text."""
+    _hello(*HELLO_FIRST[:2], 0.1, HELLO_FIRST[2])
+    name = rnn_demos.available("lstm")
+    if name is not None:
+        prime = DEFAULT_PRIME.replace("\n", " ")
+        for tau in TAUS:
+            models.sample(name, prime, tau, 0, SAMPLE_LENGTH)
+        _distribution_spec(name, prime, 1.0)
+
+
 @st.fragment
 def hello_example() -> None:
     st.subheader("Train the 'hello' RNN yourself")
     lesson.text("m04", "hello-intro")
     cols = st.columns(3)
-    hidden = cols[0].slider("hidden units", 2, 16, 3, key="m04-hello-hidden")
-    steps = cols[1].slider("training steps (Adam)", 0, 300, 100, 10, key="m04-hello-steps")
-    seed = cols[2].number_input("random seed", 0, 999, 0, key="m04-hello-seed")
+    hidden = cols[0].slider("hidden units", 2, 16, HELLO_FIRST[0], key="m04-hello-hidden")
+    steps = cols[1].slider("training steps (Adam)", 0, 300, HELLO_FIRST[1], 10, key="m04-hello-steps")
+    seed = cols[2].number_input("random seed", 0, 999, HELLO_FIRST[2], key="m04-hello-seed")
     before, after, losses = _hello(hidden, steps, 0.1, int(seed))
     left, right = st.columns(2)
     left.metric("average loss before training", f"{hello.mean_loss(before):.3f} nats")
@@ -108,7 +125,7 @@ def temperature_playground(ctx=None) -> None:
                           max_chars=200, key="m04-prime")
     urlstate.put("prime", prime, DEFAULT_PRIME.replace("\n", " "))
     seed = st.session_state.setdefault("m04-temp-seed", urlstate.get("seed", 0, valid=lambda s: 0 <= s < 10**6))
-    length = 200
+    length = SAMPLE_LENGTH
     cols = st.columns(len(TAUS))
     for col, tau in zip(cols, TAUS, strict=True):
         col.markdown(f"**τ = {tau}**")
@@ -121,25 +138,45 @@ def temperature_playground(ctx=None) -> None:
                f"{cfg['hidden']} units), the same random draws (seed {seed}) for all three, so only the "
                "temperature differs.")
 
-    tau = st.slider("τ for the next-character distribution", 0.1, 3.0,
-                    urlstate.get("tau", 1.0, valid=lambda t: 0.1 <= t <= 3.0), 0.1, key="m04-tau")
-    urlstate.put("tau", tau, 1.0)
-    dist = next_probs(name, prime)
-    reshaped = hello.with_temperature([p for _, p in dist], tau)
-    df = pd.DataFrame([{"char": _show(ch), "τ = 1": p, f"τ = {tau:g}": q}
-                       for (ch, p), q in zip(dist[:15], reshaped[:15], strict=True)])
-    df = df.melt("char", var_name="temperature", value_name="probability")
-    st.altair_chart(alt.Chart(df, title="Next character after your text: the 15 most likely").mark_bar().encode(
-        x=alt.X("char:N", sort=None, title="next character"),
-        xOffset="temperature:N",
+    start_tau = urlstate.get("tau", 1.0, valid=lambda t: 0.1 <= t <= 3.0)  # a shared link may set the start
+    charts.draw_client(_distribution_spec(name, prime, start_tau))
+    st.caption("The model ran once on your text; the slider reshapes its distribution in your browser, as "
+               "softmax(log p / τ).")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _distribution_spec(name: str, prime: str, tau: float) -> dict:
+    return distribution_spec(next_probs(name, prime), tau)
+
+
+def distribution_spec(dist: list[tuple[str, float]], tau: float = 1.0, top: int = TOP) -> dict:
+    """The next-character distribution at τ = 1 and at the slider's τ, for the `top` most likely characters; the
+    browser reshapes the whole distribution as hello.with_temperature does (log p / τ, subtract the max, exp,
+    normalise over every character), so the bars and the readout match the server's numbers."""
+    param = charts.slider("tau", "τ for the next-character distribution", 0.1, 3.0, 0.1, tau)
+    rows = [{"char": _show(ch), "p": p, "rank": r} for r, (ch, p) in enumerate(dist)]
+    shown = [row["char"] for row in rows[:top]]
+    bars = alt.Chart().transform_filter(f"datum.rank < {top}").transform_fold(
+        ["p", "q"], as_=["which", "probability"]).transform_calculate(
+        temperature="datum.which == 'p' ? 'τ = 1' : 'your τ'").mark_bar().encode(
+        x=alt.X("char:N", sort=shown, title="next character", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("temperature:N", sort=["τ = 1", "your τ"]),
         y=alt.Y("probability:Q", axis=alt.Axis(format="%")),
-        color=alt.Color("temperature:N", legend=alt.Legend(orient="bottom")),
-        tooltip=["char", "temperature", alt.Tooltip("probability:Q", format=".3f")]), width="stretch")
-    st.metric(f"top character's probability at τ = {tau:g}", f"{max(reshaped):.1%}",
-              delta=f"{max(reshaped) - dist[0][1]:+.1%} vs τ = 1")
+        color=alt.Color("temperature:N", sort=["τ = 1", "your τ"], legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["char:N", "temperature:N", alt.Tooltip("probability:Q", format=".3f")])
+    line = charts.readout("'top character at τ = ' + format(tau, '.1f') + ': ' + format(datum.q, '.1%') + ' (' + "
+                          "(abs(datum.q - datum.p) < 0.0005 ? '±0.0%' : format(datum.q - datum.p, '+.1%')) + "
+                          "' vs τ = 1)'", where="datum.rank == 0")
+    chart = (alt.layer(bars, line, data=alt.Data(values=rows)).add_params(param)
+             .transform_calculate(l="log(datum.p) / tau").transform_joinaggregate(l_max="max(l)")
+             .transform_calculate(e="exp(datum.l - datum.l_max)").transform_joinaggregate(e_sum="sum(e)")
+             .transform_calculate(q="datum.e / datum.e_sum")
+             .properties(title=f"The {top} likeliest next characters", height=400))
+    return charts.client_spec(chart, lines=1)
 
 
 @st.fragment
+@guard.demo_guard("Guess the next character")
 def guess_game() -> None:
     st.subheader("Guess the next character")
     name = rnn_demos.available("lstm")
@@ -152,6 +189,8 @@ def guess_game() -> None:
     st.code(prefix + "▌", language=None)
     key = f"m04-guess-{state['round']}"
     guess = st.text_input("Your guess (one character; a space counts)", max_chars=1, key=key)
+
+    @guard.demo_guard("Guess the next character")
 
     def reveal() -> None:
         got = guessing.score(st.session_state[key], answer, next_probs(name, prefix))
@@ -182,17 +221,53 @@ def calculators() -> None:
     st.subheader("Cross-entropy and perplexity calculators")
     left, right = st.columns(2)
     with left:
-        p = st.number_input("probability the model gave the true next character", 0.0001, 1.0, 0.25, 0.01,
-                            format="%.4f", key="m04-calc-p")
-        nats = hello.cross_entropy(p)
-        st.markdown(f"loss = −ln {p:g} = **{nats:.4f} nats** = **{hello.bits(nats):.4f} bits**; "
-                    f"if every character scored like this, perplexity = e^loss = **{hello.perplexity(nats):.3f}**.")
+        charts.draw_client(cross_entropy_spec())
     with right:
-        loss = st.number_input("average loss (nats per character)", 0.0, 10.0, 1.5, 0.05, key="m04-calc-loss")
-        st.markdown(f"bits per character = {loss:g} / ln 2 = **{hello.bits(loss):.4f}**; "
-                    f"perplexity = **{hello.perplexity(loss):.3f}**.")
+        charts.draw_client(perplexity_spec())
         name = rnn_demos.available("lstm")
         if name is not None:
             val = checkpoints.entry(name)["metrics"]["val_loss_nats_per_char"]
             st.caption(f"For comparison, the shipped {name} scores {val} nats per character on held-out text "
                        f"(from its manifest): {hello.bits(val):.3f} bits, perplexity {hello.perplexity(val):.2f}.")
+
+
+@functools.cache
+def cross_entropy_spec(p: float = 0.25) -> dict:
+    """The loss of one prediction, −ln p, as a curve with the slider's p marked; the readout mirrors
+    hello.cross_entropy, hello.bits and hello.perplexity."""
+    param = charts.slider("p_true", "probability given to the true next character", 0.001, 1.0, 0.001, p)
+    curve = alt.Chart(alt.sequence(0.001, 1.0005, 0.001, as_="p")).transform_calculate(
+        loss="-log(datum.p)").mark_line(color=rnn_demos.BIAS).encode(
+        x=alt.X("p:Q", title="probability of the true next character", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("loss:Q", title="loss = −ln p (nats)"))
+    point = charts.one_row().transform_calculate(p="p_true", loss="-log(p_true)").mark_point(
+        filled=True, size=90, color=rnn_demos.STATE).encode(x="p:Q", y="loss:Q")
+    readings = charts.one_row().transform_calculate(
+        loss="-log(p_true)").transform_calculate(bits="datum.loss / LN2", ppl="exp(datum.loss)")
+    lines = [charts.readout("'p = ' + format(p_true, '.3f') + ': loss = ' + format(datum.loss, '.4f') + ' nats = ' + "
+                            "format(datum.bits, '.4f') + ' bits'", 0, 2, base=readings),
+             charts.readout("'perplexity if every character scored so: ' + format(datum.ppl, '.3f')", 1, 2,
+                            base=readings)]
+    chart = alt.layer(curve, point, *lines).add_params(param).properties(height=320)
+    return charts.client_spec(chart, lines=2)
+
+
+@functools.cache
+def perplexity_spec(loss: float = 1.5) -> dict:
+    """Perplexity e^L against an average loss L (log scale) with the slider's L marked; the readout mirrors
+    hello.bits and hello.perplexity."""
+    param = charts.slider("avg_loss", "average loss (nats per character)", 0.0, 10.0, 0.05, loss)
+    curve = alt.Chart(alt.sequence(0, 10.025, 0.05, as_="loss")).transform_calculate(
+        ppl="exp(datum.loss)").mark_line(color=rnn_demos.BIAS).encode(
+        x=alt.X("loss:Q", title="average loss L (nats per character)"),
+        y=alt.Y("ppl:Q", title="perplexity e^L (log scale)", scale=alt.Scale(type="log")))
+    point = charts.one_row().transform_calculate(loss="avg_loss", ppl="exp(avg_loss)").mark_point(
+        filled=True, size=90, color=rnn_demos.STATE).encode(x="loss:Q", y="ppl:Q")
+    readings = charts.one_row().transform_calculate(bits="avg_loss / LN2", ppl="exp(avg_loss)")
+    lines = [charts.readout("'bits per character = ' + format(avg_loss, '.2f') + ' / ln 2 = ' + "
+                            "format(datum.bits, '.4f')", 0, 2, base=readings),
+             charts.readout("'perplexity = e^' + format(avg_loss, '.2f') + ' = ' + format(datum.ppl, '.3f')", 1, 2,
+                            base=readings)]
+    chart = alt.layer(curve, point, *lines).add_params(param).properties(height=320)
+    return charts.client_spec(chart, lines=2)
+

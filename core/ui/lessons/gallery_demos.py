@@ -16,7 +16,7 @@ from core.data.corpora import REPO_ROOT, CorpusError, corpus_path
 from core.lessons import gallery
 from core.models import sampling
 from core.training import checkpoints
-from core.ui import lesson, models
+from core.ui import guard, lesson, models
 from core.ui.shell import PageContext, show_store_error
 
 MODELS = {"play": "shakespeare-lstm-best", "latex": "latex-lstm", "c": "linux-lstm", "names": "names-lstm"}
@@ -40,8 +40,7 @@ def _available(name: str) -> bool:
 
 
 def _missing(name: str) -> None:
-    st.info(f"The checkpoint {name} is not shipped here, so this demo shows nothing rather than made-up text. "
-            f"`python -m core.train --recipe {name}` produces it.", icon=":material/hourglass_empty:")
+    guard.not_installed(f"The checkpoint {name}", f"python -m core.train --recipe {name}")
 
 
 @st.cache_data(show_spinner="Generating...", max_entries=256)
@@ -72,6 +71,7 @@ def _timing(text: str, seconds: float, unknown: list[str]) -> None:
 
 
 @st.fragment
+@guard.demo_guard("Sample gallery: Shakespeare")
 def _shakespeare() -> None:
     name = MODELS["play"]
     if not _available(name):
@@ -91,6 +91,7 @@ def _shakespeare() -> None:
 
 
 @st.fragment
+@guard.demo_guard("Sample gallery: LaTeX")
 def _latex() -> None:
     name = MODELS["latex"]
     if not _available(name):
@@ -115,6 +116,7 @@ def _latex() -> None:
 
 
 @st.fragment
+@guard.demo_guard("Sample gallery: C")
 def _c_code() -> None:
     name = MODELS["c"]
     if not _available(name):
@@ -187,6 +189,7 @@ def _no_names_file() -> None:
 
 
 @st.fragment
+@guard.demo_guard("Sample gallery: names")
 def _baby_names(ctx: PageContext) -> None:
     name = MODELS["names"]
     if not _available(name):
@@ -264,7 +267,8 @@ def experiments_overview() -> None:
     if shipped:
         lesson.text("m05", "experiments-shipped")
         st.dataframe(pd.DataFrame(shipped), hide_index=True, width="stretch")
-        st.caption("Read from checkpoints/manifest.json; `python -m core.train --recipe NAME` retrains any of them.")
+        lesson.provenance("Read from checkpoints/manifest.json; `python -m core.train --recipe NAME` retrains any of "
+                          "them from its recipe, and `python -m core.train --list` names the recipes.")
 
 
 
@@ -296,7 +300,7 @@ def spot_the_error(ctx: PageContext) -> None:
     st.subheader("Spot-the-error challenge")
     puzzles = _puzzles()
     if not puzzles:
-        st.info("No puzzles are shipped (assets/spot_the_error.json); `python -m core.lessons.gallery` makes them.")
+        guard.not_installed("The spot-the-error puzzles (assets/spot_the_error.json)", "python -m core.lessons.gallery")
         return
     lesson.text("m05", "spot-intro")
     idx = st.session_state.setdefault("m05-spot-idx", 0) % len(puzzles)
@@ -306,8 +310,7 @@ def spot_the_error(ctx: PageContext) -> None:
                 f"(model {p['model']}, τ = {p['temperature']}, seed {p['seed']})")
     current = _entries().get(p["model"], {}).get("sha256")
     if p.get("sha256") and current != p["sha256"]:
-        st.caption(f"This text was drawn from an earlier version of {p['model']} than the one shipped now; "
-                   "`python -m core.lessons.gallery` re-draws the puzzles.")
+        st.caption(f"This text was drawn from an earlier version of {p['model']} than the one shipped now.")
     st.code(p["text"], language={"c": "c", "latex": "latex"}.get(p["kind"]), line_numbers=True)
     line = st.selectbox("The faulty line is", range(1, len(lines) + 1), index=None, key=f"m05-spot-line-{p['id']}",
                         format_func=lambda i: f"line {i}: {lines[i - 1][:70]}")

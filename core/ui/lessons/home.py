@@ -50,12 +50,8 @@ def path_cards(ctx: PageContext, current: str | None) -> None:
 
 
 def evidence(ctx: PageContext) -> progress.Evidence:
-    """What this learner has shown besides ticks: best quiz scores and code-lab runs (empty if the store fails)."""
-    try:
-        return progress.Evidence.from_records(ctx.store.best_quiz_scores(ctx.learner.id),
-                                              ctx.store.lab_summary(ctx.learner.id))
-    except StoreError:
-        return progress.NO_EVIDENCE
+    """What this learner has shown besides ticks (read once per run by the shell)."""
+    return ctx.evidence
 
 
 def _need_text(need: progress.Need) -> str:

@@ -17,7 +17,7 @@ from core.course import troubleshooting
 from core.lessons import bughunts, curves
 from core.models import inference
 from core.training import checkpoints, hparams
-from core.ui import lesson, models
+from core.ui import guard, lesson, models
 from core.ui.lessons.implementation import practice
 from core.ui.shell import PageContext, show_store_error
 
@@ -86,6 +86,7 @@ def _saved(ctx: PageContext, quiz: str) -> dict[str, str]:
 
 
 @st.fragment
+@guard.demo_guard("Bug hunt")
 def _hunt(ctx: PageContext, hunt: bughunts.Hunt, text: str, saved: str | None) -> None:
     st.subheader(hunt.title)
     st.markdown(hunt.symptom)

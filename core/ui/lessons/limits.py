@@ -17,7 +17,7 @@ from core.data import tasks
 from core.lessons import longrange, speedbench
 from core.models import inference
 from core.training import agreement, checkpoints, stress
-from core.ui import jargon, lesson
+from core.ui import guard, jargon, lesson
 from core.ui.shell import PageContext
 
 PAGE = "m08"
@@ -84,13 +84,13 @@ def _stress_specs(sha: str) -> tuple[dict, dict]:
 
 
 @st.fragment
+@guard.demo_guard("Long-range stress test")
 def stress_test() -> None:
     st.subheader("Long-range dependency stress test",
                  help=jargon.tip("Vanishing gradient", "LSTM", "Attention mechanism"))
     entry = _entry(stress.RECIPE)
     if entry is None:
-        st.warning("The stress-test checkpoint is not installed, so this demo cannot run. "
-                   "`python -m core.train --recipe longrange-stress` produces it.")
+        guard.not_installed("The stress-test checkpoint", "python -m core.train --recipe longrange-stress")
         return
     cfg, m = entry["config"], entry["metrics"]
     st.markdown(lesson_text.block(PAGE, "stress-task") + f" Four models of the same hidden size ({cfg['hidden']}) "
@@ -292,17 +292,18 @@ def _heatmap(words: tuple[str, ...], maps: list) -> alt.Chart:
 
 
 @st.fragment
+@guard.demo_guard("Transformer preview")
 def transformer_preview() -> None:
     st.subheader("Transformer preview: self-attention on a sentence", help=jargon.tip("Self-attention", "Positional encoding"))
     entry = _entry(agreement.RECIPE)
     if entry is None:
-        st.warning("The tiny transformer checkpoint is not installed. `python -m core.train --recipe "
-                   "agreement-transformer` produces it in about a minute of CPU time.")
+        guard.not_installed("The tiny transformer checkpoint",
+                            "python -m core.train --recipe agreement-transformer (about a minute of CPU time)")
         return
     try:
         _, entry = agreement_model()
     except checkpoints.CheckpointError as exc:
-        st.error(f"The tiny transformer could not be loaded: {exc}")
+        guard.report("agreement-transformer", exc)
         return
     met = entry["metrics"]
     st.markdown(f"A two-layer transformer encoder with {entry['params']:,} parameters, trained for "

@@ -18,7 +18,7 @@ from core.jobs import registry as jobs
 from core.lessons import lm_challenges, timelapse
 from core.models import inference
 from core.training import checkpoints
-from core.ui import lesson
+from core.ui import guard, lesson
 from core.ui.shell import PageContext, show_store_error
 
 RUN = "warpeace-lstm"
@@ -46,9 +46,7 @@ def _snapshots() -> tuple[dict | None, list[timelapse.Snapshot]]:
 
 
 def _no_snapshots() -> None:
-    st.info(f"The snapshot run ({RUN}) is not in checkpoints/manifest.json, so there is nothing to show here "
-            "rather than made-up samples. `python -m core.train --recipe warpeace-lstm` produces it.",
-            icon=":material/hourglass_empty:")
+    guard.not_installed(f"The snapshot run {RUN}", f"python -m core.train --recipe {RUN}")
 
 
 def _default_tau(taus: list[str]) -> int:
@@ -131,7 +129,7 @@ def training_timelapse() -> None:
     with st.expander("How the milestones are measured"):
         st.markdown("\n".join(f"- **{m.label}**: {m.rule}." for m in timelapse.MILESTONES))
         st.caption(f"Reference rates and the word list ({len(ref.words):,} words seen at least "
-                   f"{timelapse.MIN_WORD_COUNT} times) come from {ref.source}; rebuilt by `python -m core.lessons.timelapse`. "
+                   f"{timelapse.MIN_WORD_COUNT} times) come from {ref.source}. "
                    f"Each snapshot has a single {len(snap.samples[tau])}-character sample per temperature, so a "
                    "milestone can pass at one snapshot and fail at the next by chance.")
     rec = entry.get("recipe", {})

@@ -4,6 +4,7 @@ core.lessons.analysis; this module caches them per setting and draws them."""
 
 from __future__ import annotations
 
+import functools
 import html
 
 import altair as alt
@@ -11,21 +12,49 @@ import pandas as pd
 import streamlit as st
 
 from core.course import lessons
-from core.lessons import analysis, vanishing
+from core.lessons import vanishing
 from core.models import inference
 from core.training import checkpoints
-from core.ui import lesson, models
+from core.ui import charts, guard, lesson, models
 from core.ui.lessons import rnn_demos
-from core.ui.lessons.rnn_demos import LSTM_COLOR, MEMORY, RNN_COLOR, STATE
+from core.ui.lessons.rnn_demos import BIAS, LSTM_COLOR, MEMORY, RNN_COLOR, STATE
 from core.ui.shell import PageContext
 
 KIND_COLORS = alt.Scale(domain=["vanilla RNN", "LSTM", "your model"], range=[RNN_COLOR, LSTM_COLOR, STATE])
 DEBUG = {"Model A": "debug-lstm-bad", "Model B": "debug-lstm-good"}
 TELEPHONE_STEPS = 50
+FLOW_FIRST = 50  # the gradient-flow simulator's first sequence length
+
+
+def warm() -> None:
+    """Compute what this page's model demos show first (core.ui.warmup calls it once per process, in the
+    background): the gradient flow of fresh weights and the telephone game on the trained models."""
+    flow("random", FLOW_FIRST, 1.0, 1.0)
+    telephone("trained", TELEPHONE_STEPS)
 
 
 def power_table() -> None:
     st.dataframe(pd.DataFrame(vanishing.power_table()), hide_index=True)
+    charts.draw_client(power_spec())
+
+
+@functools.cache
+def power_spec(w: float = 0.9, n: int = 20) -> dict:
+    """w^t for t = 0..n on a log scale, both set by sliders in the browser: the scalar picture of a gradient that
+    is multiplied by the same factor at every step (vanishing.power_table's f ** steps)."""
+    factor = charts.slider("w", "factor per step w", 0.5, 2.0, 0.05, w)
+    steps = charts.slider("n", "steps n", 1, 100, 1, n)
+    line = alt.Chart().transform_filter("datum.t <= n").transform_calculate(product="pow(w, datum.t)").mark_line(
+        point=alt.OverlayMarkDef(size=14, color=RNN_COLOR), color=RNN_COLOR).encode(
+        x=alt.X("t:Q", title="steps back t", scale=alt.Scale(domain=[0, 100])),
+        y=alt.Y("product:Q", title="w^t (log scale)", scale=alt.Scale(type="log")),
+        tooltip=["t:Q", alt.Tooltip("product:Q", format=".3e")])
+    one = charts.one_row().mark_rule(strokeDash=[4, 3], color=BIAS).encode(y=alt.datum(1))
+    text = charts.readout("'w^n = ' + format(w, '.2f') + '^' + n + ' = ' + format(pow(w, n), '.3g') + "
+                          "(w < 1 ? ': vanishes' : w > 1 ? ': explodes' : ': survives')")
+    chart = alt.layer(line, one, text, data=alt.Data(values=[{"t": t} for t in range(101)])).add_params(
+        factor, steps).properties(height=300)
+    return charts.client_spec(chart, lines=1)
 
 
 @st.cache_data(show_spinner="Back-propagating...", max_entries=64)
@@ -60,13 +89,14 @@ def _log_chart(df: pd.DataFrame, title: str, x: str, x_title: str, y: str, y_tit
 
 
 @st.fragment
+@guard.demo_guard("LSTM gradient flow")
 def gradient_flow(ctx: PageContext) -> None:
     """‖∂h_T/∂h_t‖ against distance for a fresh or trained RNN and LSTM (and the learner's own model)."""
     cols = st.columns(2)
     source = cols[0].radio("Weights", ["random", "trained"], horizontal=True, key="m03-source",
                            format_func={"random": "random (fresh initialisation)",
                                         "trained": "trained on Shakespeare"}.get)
-    steps = cols[1].slider("sequence length T", 5, 100, 50, 5, key="m03-steps")
+    steps = cols[1].slider("sequence length T", 5, 100, FLOW_FIRST, 5, key="m03-steps")
     scale, bias = 1.0, 1.0
     if source == "random":
         cols = st.columns(2)
@@ -114,6 +144,7 @@ def telephone(source: str, steps: int) -> pd.DataFrame | None:
 
 
 @st.fragment
+@guard.demo_guard("Telephone game")
 def telephone_game() -> None:
     """How far apart two runs are at every step after only step 1 was changed, for both kinds."""
     source = st.radio("Weights", ["trained", "random"], horizontal=True, key="m03-tel-source",
@@ -131,24 +162,42 @@ def telephone_game() -> None:
         col.metric(f"{m}: influence of step 1 at step {TELEPHONE_STEPS}", f"{v:.2e}")
 
 
-@st.fragment
 def gate_playground() -> None:
-    """One LSTM memory cell with its gates set by hand, over 40 steps."""
-    cols = st.columns(4)
-    f = cols[0].slider("forget gate f", 0.0, 1.0, 0.9, 0.01, key="m03-f")
-    i = cols[1].slider("input gate i", 0.0, 1.0, 0.5, 0.01, key="m03-i")
-    o = cols[2].slider("output gate o", 0.0, 1.0, 1.0, 0.01, key="m03-o")
-    g = cols[3].slider("candidate g", -1.0, 1.0, 0.8, 0.05, key="m03-g")
-    once = st.toggle("Write only at step 1, then close the input gate", key="m03-once")
-    run = analysis.gate_playground(f, i, o, g, steps=40, write_steps=1 if once else None)
-    df = pd.DataFrame({"t": range(1, 41), "cell state c_t": run.c, "hidden state h_t": run.h}).melt(
-        "t", var_name="state", value_name="value")
-    st.altair_chart(alt.Chart(df, title="Cell and hidden state over time").mark_line().encode(
+    """One LSTM memory cell with its gates set by hand, over 40 steps, computed in the browser."""
+    charts.draw_client(gate_spec())
+    st.caption(lessons.block("m03", "gates-try"))
+
+
+GATE_STEPS = 40
+# c_t = f·c_{t-1} + i_t·g from c_0 = 0, in closed form: i·g·(1 − f^t)/(1 − f) (i·g·t when f = 1), or
+# f^(t−1)·i·g when only step 1 writes; h_t = o·tanh(c_t), tanh from exp (Vega has no tanh).
+GATE_C = ("once ? i_gate * g_cand * pow(f_gate, datum.t - 1) : f_gate == 1 ? i_gate * g_cand * datum.t : "
+          "i_gate * g_cand * (1 - pow(f_gate, datum.t)) / (1 - f_gate)")
+TANH = "(datum.c >= 0 ? 1 : -1) * (1 - exp(-2 * abs(datum.c))) / (1 + exp(-2 * abs(datum.c)))"
+
+
+@functools.cache
+def gate_spec(f: float = 0.9, i: float = 0.5, o: float = 1.0, g: float = 0.8, once: bool = False) -> dict:
+    """Cell and hidden state of analysis.gate_playground(f, i, o, g, steps=40) as a client-side chart: four gate
+    sliders and the 'write once' box live under the chart."""
+    params = [charts.slider("f_gate", "forget gate f", 0.0, 1.0, 0.01, f),
+              charts.slider("i_gate", "input gate i", 0.0, 1.0, 0.01, i),
+              charts.slider("o_gate", "output gate o", 0.0, 1.0, 0.01, o),
+              charts.slider("g_cand", "candidate g", -1.0, 1.0, 0.05, g),
+              charts.checkbox("once", "write only at step 1, then close the input gate", once)]
+    lines = alt.Chart().transform_fold(["c", "h"], as_=["which", "value"]).transform_calculate(
+        state="datum.which == 'c' ? 'cell state c_t' : 'hidden state h_t'").mark_line().encode(
         x=alt.X("t:Q", title="time step t"), y=alt.Y("value:Q", title="value"),
         color=alt.Color("state:N", scale=alt.Scale(domain=["cell state c_t", "hidden state h_t"],
-                                                   range=[MEMORY, STATE]), title=None)), width="stretch")
-    st.metric("c₄₀", f"{run.c[-1]:.4f}")
-    st.caption(lessons.block("m03", "gates-try"))
+                                                   range=[MEMORY, STATE]), title=None,
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=["t:Q", "state:N", alt.Tooltip("value:Q", format=".4f")])
+    text = charts.readout("'c₄₀ = ' + format(datum.c, '.4f') + ' · h₄₀ = ' + format(datum.h, '.4f')",
+                          where=f"datum.t == {GATE_STEPS}")
+    chart = (alt.layer(lines, text, data=alt.Data(values=[{"t": t} for t in range(1, GATE_STEPS + 1)]))
+             .add_params(*params).transform_calculate(c=GATE_C).transform_calculate(h=f"o_gate * {TANH}")
+             .properties(title="Cell and hidden state over time", height=380))
+    return charts.client_spec(chart, lines=1)
 
 
 @st.fragment
@@ -237,10 +286,11 @@ def _verdict(facts: dict[str, vanishing.DebugFacts], guess: str) -> None:
 
 
 @st.fragment
+@guard.demo_guard("Debug the LSTM")
 def debug_the_lstm() -> None:
     """Two LSTMs, one with a bad forget-gate initialisation: the usual evidence, a guess, then the diagnostics."""
     if not rnn_demos.debug_available():
-        st.info("The debug pair (checkpoints/debug) is not shipped yet; run `python -m core.training.debug_lstm`.")
+        guard.not_installed("The debug pair (checkpoints/debug)", "python -m core.training.debug_lstm")
         return
     lesson.text("m03", "debug-intro")
     facts = {label: debug_facts(name) for label, name in DEBUG.items()}

@@ -15,7 +15,7 @@ import streamlit as st
 from core.course import lessons
 from core.data.corpora import Vocab
 from core.lessons import neuron_views, neurons
-from core.ui import lesson, models
+from core.ui import guard, lesson, models
 
 if TYPE_CHECKING:
     from torch import nn
@@ -202,8 +202,9 @@ def explorer(ctx, key_prefix: str = "m05-ex", default: str = "linux-lstm") -> No
         held = results["models"][choice.name] if neurons.is_current(results, choice.name) else None
         if held is None:
             st.caption("The held-out analysis of this model was made on an earlier version of its checkpoint, so it "
-                       f"is not used here; `python -m core.lessons.neurons --models {choice.name} --merge` brings it up to "
-                       "date.")
+                       "is not used here.")
+            guard.not_installed(f"An up-to-date neuron analysis of {choice.name}",
+                                f"python -m core.lessons.neurons --models {choice.name} --merge")
     elif choice.is_own:
         st.caption("Your own model has no held-out analysis: the feature filter ranks its units by what they "
                    "correlate with in the text you paste.")
@@ -245,10 +246,9 @@ def neuron_detective(ctx, results: dict | None = None, key_prefix: str = "m05-nd
     results = results if results is not None else shipped_results()
     puzzles = (results or {}).get("puzzles") or []
     if not puzzles:
-        st.info("The neuron analysis (checkpoints/neurons.json, made by `python -m core.lessons.neurons`) is not available, "
-                "so there is no unit to investigate.")
+        guard.not_installed("The neuron analysis (checkpoints/neurons.json)", "python -m core.lessons.neurons")
         return
-    st.caption(provenance(results))
+    lesson.provenance(provenance(results))
     game = st.session_state.setdefault(f"{key_prefix}-game", {"round": 0, "answers": {}})
     p = puzzles[game["round"] % len(puzzles)]
     ex = p["excerpt"]
@@ -320,7 +320,7 @@ def analysis_summary(results: dict | None = None) -> None:
     """The shipped analysis in two tables: each feature's strongest unit per model, and how many units are 'clear'."""
     results = results if results is not None else shipped_results()
     if not results or not results.get("models"):
-        st.info("The neuron analysis (checkpoints/neurons.json) is not available; run `python -m core.lessons.neurons`.")
+        guard.not_installed("The neuron analysis (checkpoints/neurons.json)", "python -m core.lessons.neurons")
         return
     lesson.text("m05", "neurons-method")
     st.dataframe(pd.DataFrame(neuron_views.strongest_units(results)), hide_index=True, width="stretch")
@@ -328,4 +328,4 @@ def analysis_summary(results: dict | None = None) -> None:
     with st.expander("How many units are clearly linked to one of these features?"):
         st.dataframe(pd.DataFrame(neuron_views.memory_shares(results)), hide_index=True, width="stretch")
         st.caption(lessons.block("m05", "neurons-share-note"))
-    st.caption(provenance(results))
+    lesson.provenance(provenance(results))

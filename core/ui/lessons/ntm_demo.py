@@ -12,7 +12,7 @@ from core.course import lessons
 from core.lessons import shipped
 from core.models import inference
 from core.training import ntm as ntm_training
-from core.ui import charts
+from core.ui import charts, guard
 
 
 @st.cache_resource(show_spinner="Loading the Neural Turing Machine...")
@@ -68,11 +68,11 @@ def _ntm_errors_spec(sha256: str) -> dict:
 
 
 @st.fragment
+@guard.demo_guard("Neural Turing Machine simulator")
 def ntm_simulator() -> None:
     st.subheader("Neural Turing Machine simulator")
     if not shipped.is_shipped(ntm_training.RECIPE, ntm_training.MODEL_TYPE):
-        st.info(f"The `{ntm_training.RECIPE}` checkpoint is not installed; run "
-                f"`python -m core.train --recipe {ntm_training.RECIPE}`.")
+        guard.not_installed(f"The {ntm_training.RECIPE} checkpoint", f"python -m core.train --recipe {ntm_training.RECIPE}")
         return
     model, entry = get_ntm()
     cfg = model.cfg
