@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from pathlib import Path
 
 from core import logs
@@ -24,6 +25,29 @@ log = logs.get("store")
 # SQLite files this process has opened: one that vanishes is reported, never created again (until a restart).
 _opened: set[Path] = set()
 _opened_lock = threading.Lock()
+# One read-only descriptor per database file (inode) this process watches, shared by every watch of it and closed
+# only when the last watch is gone: closing ANY descriptor of a SQLite file drops every POSIX lock this process
+# holds on it (SQLite's own locks included), so a check must never open-and-close the file.
+_fds: dict[tuple[int, int], list[int]] = {}  # (dev, ino) -> [fd, watches]
+
+
+def _acquire(path: Path, identity: tuple[int, int]) -> int:
+    with _opened_lock:
+        held = _fds.get(identity)
+        if held is None:
+            held = _fds[identity] = [os.open(path, os.O_RDONLY), 0]
+        held[1] += 1
+        return held[0]
+
+
+def _release(identity: tuple[int, int]) -> None:
+    with _opened_lock:
+        held = _fds.get(identity)
+        if held is not None:
+            held[1] -= 1
+            if held[1] <= 0:
+                del _fds[identity]
+                os.close(held[0])
 
 LEARNER_MESSAGE = ("The course database {what} while the app was running, so nothing can be saved or shown right "
                    "now. Your instructor has been told (in the server log). Please try again later.")
@@ -57,9 +81,8 @@ class SqliteWatch:
         self.identity = (st.st_dev, st.st_ino)
         self.failure: str | None = None
         self._lock = threading.Lock()
-        # One descriptor, opened once and never closed: closing ANY descriptor of a SQLite file drops every POSIX
-        # lock this process holds on it (SQLite's own locks included), so the check must never open-and-close.
-        self._fd = os.open(path, os.O_RDONLY)
+        self._fd = _acquire(path, self.identity)
+        weakref.finalize(self, _release, self.identity)
         with _opened_lock:
             _opened.add(path.resolve())
 

@@ -15,6 +15,7 @@ from core.cohort.store import StoreError
 def clean_logger():
     logger = logging.getLogger("rnn_course")
     saved = (list(logger.handlers), logger.level, logger.propagate)
+    logger.handlers[:] = [h for h in logger.handlers if h.get_name() != logs.HANDLER_NAME]  # an app test configured it
     yield logger
     logger.handlers[:] = saved[0]
     logger.setLevel(saved[1])
