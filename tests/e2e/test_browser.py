@@ -34,19 +34,19 @@ def test_path_choice_and_next_step_survive_a_reload(browser, tmp_path):
         main = page.get_by_test_id("stMainBlockContainer")
         main.get_by_role("button", name="Follow path C").click()
         wait_idle(page)
-        assert main.get_by_text("Your path: C").is_visible()
+        main.get_by_text("Your path: C").wait_for(timeout=30_000)  # waits: a rerun may still be drawing it
         main.get_by_role("link", name="Next step").click()
         wait_idle(page)
-        assert main.get_by_role("heading", name="Module 0").first.is_visible()
+        main.get_by_role("heading", name="Module 0").first.wait_for(timeout=30_000)
         assert "m00_why_this_matters" in page.url
 
         page.reload()  # a new Streamlit session: identity comes back from the cookie, path from the store
         wait_idle(page)
         main = page.get_by_test_id("stMainBlockContainer")
-        assert main.get_by_role("heading", name="Module 0").first.is_visible()
+        main.get_by_role("heading", name="Module 0").first.wait_for(timeout=30_000)
         sidebar = page.get_by_test_id("stSidebar")
-        assert sidebar.get_by_text("Path C").is_visible()
-        assert sidebar.get_by_text("Casey").is_visible()
+        sidebar.get_by_text("Path C").wait_for(timeout=30_000)
+        sidebar.get_by_text("Casey").wait_for(timeout=30_000)
         # Modules off path C are still reachable, but marked
         sidebar.get_by_text("Not on your path", exact=True).click()
         off_path = sidebar.get_by_role("link").filter(has_text="not on your path")
