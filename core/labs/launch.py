@@ -15,7 +15,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,14 +89,13 @@ def _pipes() -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     return fds[0], fds[1], fds[2]
 
 
-def spawn_child(workdir: str) -> Child:
+@contextmanager
+def _child_pipes() -> Iterator[tuple[int, int, int, int, int, int]]:
+    """(job_r, job_w, proto_r, proto_w, out_r, out_w): the child's ends (job_r, proto_w, out_w) are closed here once
+    the child has them, whatever happens; the parent's ends are closed too if starting the child fails."""
     (job_r, job_w), (proto_r, proto_w), (out_r, out_w) = _pipes()
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(CHILD), "run", str(proto_w)],
-            stdin=job_r, stdout=out_w, stderr=out_w, pass_fds=(proto_w,), env={}, cwd=workdir,
-            start_new_session=True, close_fds=True,
-        )
+        yield job_r, job_w, proto_r, proto_w, out_r, out_w
     except BaseException:
         for fd in (job_w, proto_r, out_r):
             _close(fd)
@@ -103,6 +103,15 @@ def spawn_child(workdir: str) -> Child:
     finally:
         for fd in (job_r, proto_w, out_w):
             _close(fd)
+
+
+def spawn_child(workdir: str) -> Child:
+    with _child_pipes() as (job_r, job_w, proto_r, proto_w, out_r, out_w):
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(CHILD), "run", str(proto_w)],
+            stdin=job_r, stdout=out_w, stderr=out_w, pass_fds=(proto_w,), env={}, cwd=workdir,
+            start_new_session=True, close_fds=True,
+        )
 
     def reap(timeout: float = REAP_WAIT_S) -> int | None:
         try:
@@ -168,17 +177,8 @@ class ForkServer:
             raise
 
     def spawn(self, workdir: str) -> Child:
-        (job_r, job_w), (proto_r, proto_w), (out_r, out_w) = _pipes()
-        try:
-            with self._lock:
-                pid = int(self._request({"op": "spawn", "cwd": workdir}, [job_r, proto_w, out_w])["pid"])
-        except BaseException:
-            for fd in (job_w, proto_r, out_r):
-                _close(fd)
-            raise
-        finally:
-            for fd in (job_r, proto_w, out_w):
-                _close(fd)
+        with _child_pipes() as (job_r, job_w, proto_r, proto_w, out_r, out_w), self._lock:
+            pid = int(self._request({"op": "spawn", "cwd": workdir}, [job_r, proto_w, out_w])["pid"])
         pidfd = _pidfd(pid)  # the child cannot be reaped before we ask, so this is the right process
 
         def reap(timeout: float = REAP_WAIT_S) -> int | None:

@@ -12,12 +12,18 @@ LINES = ("But, soft! what light through yonder window breaks?", "A horse! a hors
 MIN_PREFIX = 6  # characters shown before the first possible cut, so there is something to go on
 
 
-def game_round(round_no: int) -> tuple[str, str]:
-    """(prefix, answer) of a round: a famous line cut at a seeded position, the same for every learner."""
-    rng = random.Random(1000 + round_no)
-    line = LINES[rng.randrange(len(LINES))]
-    cut = rng.randrange(MIN_PREFIX, len(line))
+def cut_line(lines: tuple[str, ...], seed: int, min_prefix: int) -> tuple[str, str]:
+    """(prefix, the character after it): one of `lines` cut at a position drawn from `seed` (at least `min_prefix`
+    characters shown), the same for every learner. Module 2's and Module 4's guessing games both use it."""
+    rng = random.Random(seed)
+    line = lines[rng.randrange(len(lines))]
+    cut = rng.randrange(min_prefix, len(line))
     return line[:cut], line[cut]
+
+
+def game_round(round_no: int) -> tuple[str, str]:
+    """(prefix, answer) of a Module 4 round."""
+    return cut_line(LINES, 1000 + round_no, MIN_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+from core.lessons import guessing
 
 LINES = ("To be, or not to be, that is the question", "Now is the winter of our discontent",
          "Friends, Romans, countrymen, lend me your ears", "If music be the food of love, play on",
@@ -13,7 +13,4 @@ MIN_PREFIX = 8  # characters shown at least, so the model has some context
 
 def puzzle(round_: int) -> tuple[str, str]:
     """(prefix, the character after it) for one round; the same round always gives the same puzzle."""
-    rng = random.Random(round_)
-    line = LINES[rng.randrange(len(LINES))]
-    cut = rng.randrange(MIN_PREFIX, len(line))
-    return line[:cut], line[cut]
+    return guessing.cut_line(LINES, round_, MIN_PREFIX)

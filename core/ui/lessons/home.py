@@ -49,11 +49,6 @@ def path_cards(ctx: PageContext, current: str | None) -> None:
                           on_click=_choose_path, args=(ctx, path.key))
 
 
-def evidence(ctx: PageContext) -> progress.Evidence:
-    """What this learner has shown besides ticks (read once per run by the shell)."""
-    return ctx.evidence
-
-
 def _need_text(need: progress.Need) -> str:
     if need.kind == "lab" and need.id in exercises.LABS:
         return need.text.replace(need.id, f"'{exercises.LABS[need.id].title}'")
@@ -64,7 +59,7 @@ def current_path(ctx: PageContext) -> None:
     """The learner's path: reading ticked, steps complete (with evidence), the next step and what it still needs,
     and the other paths behind an expander."""
     course, path = ctx.course, ctx.path
-    shown = evidence(ctx)
+    shown = ctx.evidence
     share = progress.path_share(course, ctx.done, path.key)
     complete, steps = progress.path_completion(course, ctx.done, path.key, shown)
     st.subheader(f"Your path: {path.key} · {path.name}")
@@ -143,7 +138,7 @@ def completion_rows(ctx: PageContext, shown: progress.Evidence) -> list[dict]:
 
 def progress_overview(ctx: PageContext) -> None:
     """Per-module and per-path progress charts and the learner's best quiz scores."""
-    shown = evidence(ctx)
+    shown = ctx.evidence
     rows = progress.overview(ctx.course, ctx.done, ctx.learner.path, shown)
     left, right = st.columns([3, 2])
     with left:
