@@ -135,13 +135,13 @@ def _bottleneck_spec(names: tuple[str, ...]) -> dict | None:
     label = {"dates-plain": "fixed context vector (no attention)", DATES: "with attention"}
     df = pd.DataFrame([{"model": label.get(n, n), "input length": b, "exact match": v, "order": i}
                        for n, per in curves.items() for i, (b, v) in enumerate(per.items())])
-    return alt.Chart(df, title="Dates model: share of answers exactly right, by input length").mark_line(
+    return alt.Chart(df, title="Exact match by input length").mark_line(
         point=True).encode(
         x=alt.X("input length:N", sort=list(dict.fromkeys(df["input length"])),
                 title="input length (characters)"),
-        y=alt.Y("exact match:Q", title="exact match (share of held-out inputs)", axis=alt.Axis(format="%"),
+        y=alt.Y("exact match:Q", title="exact match (held-out inputs)", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("model:N", title=None),
+        color=alt.Color("model:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=["model", "input length", alt.Tooltip("exact match:Q", format=".1%")]).to_dict()
 
 
@@ -150,7 +150,7 @@ def bottleneck_chart() -> None:
     if spec is None:
         st.info("The dates checkpoints are not installed, so the measured comparison is not shown.")
         return
-    charts.draw_spec(spec)
+    charts.draw_spec(spec, height=380)  # the legend sits below the plot (phone width), inside this height
     st.caption(lessons.block("m07", "bottleneck-measured"))
 
 
