@@ -108,6 +108,8 @@ SETTINGS: dict[str, Setting] = _settings(
             "state folder; redis://..., postgresql://... or sqlite:///<file> hands runs to separate "
             "`python -m core.jobs.worker` processes"),
     Setting("RNN_COURSE_TRAIN_SECONDS", "float", 120.0, "wall-clock seconds per in-app training run", minimum=1),
+    Setting("RNN_COURSE_TRAIN_ALLOWANCE", "float", 900.0,
+            "training seconds each learner may use per rolling day, across every replica", minimum=1),
     Setting("RNN_COURSE_LOG_LEVEL", "choice", "info", "level of the course's own log lines (rnn_course.* loggers, "
             "on stderr): debug, info, warning or error", choices=("debug", "info", "warning", "error")),
     Setting("RNN_COURSE_TRAIN_NICE", "int", 10, "how much nicer (0-19) training threads run than page threads",

@@ -3,8 +3,10 @@
 
 from core.ui import lesson, own_model, shell
 from core.ui import quiz as quiz_ui
+from core.ui.lessons import cells as cells_ui
 from core.ui.lessons import gallery_demos, lm_lessons
 from core.ui.lessons import neurons as neurons_ui
+from core.ui.lessons import pattern_search as search_ui
 
 ctx = shell.course_page("m05")
 lesson.module_header(ctx)
@@ -17,10 +19,13 @@ gallery_demos.sample_gallery(ctx)
 # --- 5.2 How samples change during training: the War and Peace snapshots --------------------------------------
 lm_lessons.iteration_scrubber()
 
-# --- 5.3 Looking inside: interpretable neurons (activation explorer, neuron detective) -------------------------
-neurons_ui.analysis_summary()
+# --- 5.3 Looking inside: neurons (explorer, detective, pattern search, Karpathy's cells vs ours) ---------------
+with lesson.technical(ctx, "how the units were found: correlation tables on held-out text"):
+    neurons_ui.analysis_summary()
 neurons_ui.explorer(ctx, "m05-ex")
 neurons_ui.neuron_detective(ctx)
+search_ui.pattern_search(ctx)
+cells_ui.karpathy_cells()
 
 # --- Hands-on: train on your own text ---------------------------------------------------------------------------
 own_model.train_your_own(ctx)

@@ -20,8 +20,9 @@ attention.bottleneck_chart()
 
 st.header("7.2 Attention: learning where to look", help=jargon.tip("Attention mechanism", "Softmax",
                                                                   "Bahdanau attention"))
-lesson.text("m07", "attention")
-attention.weight_calculator()
+with lesson.technical(ctx, "the attention equations and a weight calculator"):
+    lesson.text("m07", "attention")
+    attention.weight_calculator()
 built.append("Attention weight calculator")
 attention.translation_heatmap()
 built.append("Translation attention heatmap")
@@ -38,11 +39,13 @@ built.append("Attention debugging challenge")
 
 st.header("7.4 External memory: Neural Turing Machines and memory networks",
           help=jargon.tip("Neural Turing Machine", "Memory network"))
-lesson.text("m07", "external-memory")
-ntm_demo.ntm_simulator()
+with lesson.technical(ctx, "how a Neural Turing Machine addresses its memory, with a trained one to run"):
+    lesson.text("m07", "external-memory")
+    ntm_demo.ntm_simulator()
 built.append("Neural Turing Machine simulator")
 
-labs_built = codelab.page_labs(ctx)
+with lesson.technical(ctx, "code lab: implement attention yourself"):
+    labs_built = codelab.page_labs(ctx)
 
 attention.comparison_table()
 lesson.still_to_come(ctx.module.interactive, built=tuple(built) + tuple(labs_built))

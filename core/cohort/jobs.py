@@ -194,12 +194,17 @@ class JobRepository(Repository):
 
     @db_errors
     def job_stop(self, job_id: str, reason: str = "stopped") -> bool:
-        """Ask a job to stop (any replica); its worker sees the flag within a second. False if it is not active."""
+        """Ask a job to stop (any replica); its worker sees the flag within a second. A job still waiting ends at
+        once: no worker thread may be free to take its message for minutes (a worker runs as many threads as the cap,
+        all of them may be training), and the learner must be able to start again now. False if it is not active."""
         with self._tx() as s:
+            serialise(s)  # not while a worker is claiming it: that claim now finds it ended
             row = s.get(TrainingJob, job_id)
             if row is None or row.state not in ACTIVE:
                 return False
             row.stop_requested, row.stop_reason = True, reason
+            if row.state == "queued":
+                self._end(row, "stopped", "Stopped while waiting in the queue; nothing was trained.", utc_now())
             return True
 
     @db_errors

@@ -125,8 +125,14 @@ def _refuse_unknown(context: Any) -> None:
             ) from exc
 
 
+def ours(name: str | None, type_: str, _parent: Any) -> bool:
+    """Autogenerate compares only the course's own tables: the job engine's queue tables (huey_*) share a
+    PostgreSQL database with them when it is the broker, and are the engine's to create."""
+    return type_ != "table" or name in Base.metadata.tables
+
+
 def _run(context: Any, conn: Connection) -> None:
-    context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True, include_name=ours)
     _adopt_legacy(context, conn)
     _refuse_unknown(context)
     before = context.get_context().get_current_heads()
@@ -146,7 +152,7 @@ def run_env(context: Any) -> None:
     """The body of migrations/env.py: offline (SQL script) or online, with the caller's connection or our own."""
     if context.is_offline_mode():
         context.configure(url=cli_url(context), target_metadata=Base.metadata, literal_binds=True,
-                          render_as_batch=True)
+                          render_as_batch=True, include_name=ours)
         with context.begin_transaction():
             context.run_migrations()
         return

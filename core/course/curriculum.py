@@ -38,6 +38,7 @@ PAGE_FILES: dict[str, tuple[str, str, str]] = {
     "interview": ("Practice", "pages/e_interview.py", ":material/record_voice_over:"),
     "flashcards": ("Practice", "pages/p_flashcards.py", ":material/style:"),
     "codelabs": ("Practice", "pages/p_codelabs.py", ":material/terminal:"),
+    "ownmodel": ("Practice", "pages/p_own_model.py", ":material/model_training:"),
     "reading": ("Reference", "pages/b_reading.py", ":material/menu_book:"),
     "glossary": ("Reference", "pages/c_glossary.py", ":material/translate:"),
     "cheatsheets": ("Reference", "pages/d_cheatsheets.py", ":material/description:"),
@@ -117,6 +118,7 @@ class LearningPath:
     sections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # module -> only these sections count
     notes: dict[str, str] = field(default_factory=dict)
     labs: str = "none"  # what a module's labs need on this path: none, attempted (tests run) or passed
+    manager_view: bool = False  # technical blocks folded away, "what this means for your organisation" in full
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -203,6 +205,7 @@ def parse_course(data: dict) -> Course:
             sections={m: tuple(str(s) for s in ids) for m, ids in (raw.get("sections") or {}).items()},
             notes=dict(raw.get("notes") or {}),
             labs=str(raw.get("labs", "none")),
+            manager_view=bool(raw.get("manager_view", False)),
         )
         for key, raw in data["paths"].items()
     }

@@ -27,6 +27,7 @@ from core import settings
 BROKER_ENV = "RNN_COURSE_JOB_BROKER"
 QUEUE = "rnn-course-training"
 QUEUE_FILE = "job-queue.db"  # the embedded queue, in the state folder
+PG_QUEUE_LOCK = 0x726E6E5F68756579  # "rnn_huey": the advisory lock around creating Huey's tables on PostgreSQL
 
 
 def broker_url(env: Mapping[str, str] | None = None) -> str:
@@ -63,9 +64,24 @@ def make_huey(url: str, state_dir: Path) -> Huey:
     if scheme in ("redis", "rediss", "unix"):
         return RedisHuey(QUEUE, url=url, **options)
     if scheme in ("postgresql", "postgres"):
-        return PostgresHuey(QUEUE, dsn="postgresql://" + url.split("://", 1)[1], **options)
+        dsn = "postgresql://" + url.split("://", 1)[1]
+        huey = PostgresHuey(QUEUE, dsn=dsn, create_tables=False, **options)
+        _create_pg_queue(dsn, huey.storage.ddl)
+        return huey
     raise ValueError(f"{BROKER_ENV} must be empty, memory://, sqlite:///<file>, redis://... or postgresql://..., "
                      f"got {shown(url)!r}.")
+
+
+def _create_pg_queue(dsn: str, ddl: list[str]) -> None:
+    """Huey's `create table if not exists` statements, one process at a time: replicas and workers starting together
+    would otherwise race in PostgreSQL's catalog ("duplicate key value violates unique constraint
+    pg_type_typname_nsp_index") and one of them would fail to start."""
+    import psycopg  # only a PostgreSQL broker needs it
+
+    with psycopg.connect(dsn) as conn:  # one transaction, committed on leaving
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (PG_QUEUE_LOCK,))
+        for statement in ddl:
+            conn.execute(statement)
 
 
 class EmbeddedConsumer(Consumer):

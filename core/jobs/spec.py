@@ -20,6 +20,7 @@ from core.models.charlm import KINDS, CharLMConfig
 
 CONCURRENT_ENV = "RNN_COURSE_TRAIN_JOBS"
 SECONDS_ENV = "RNN_COURSE_TRAIN_SECONDS"
+ALLOWANCE_ENV = "RNN_COURSE_TRAIN_ALLOWANCE"
 NICE_ENV = "RNN_COURSE_TRAIN_NICE"  # how much nicer (0-19) training threads run than the page threads
 ACTIVE = ("queued", "running", "saving")
 
@@ -53,8 +54,11 @@ class Budget:
                 b = replace(b, concurrent=settings.get(CONCURRENT_ENV, env))
             if settings.is_set(SECONDS_ENV, env):
                 b = replace(b, max_seconds=settings.get(SECONDS_ENV, env))
+            if settings.is_set(ALLOWANCE_ENV, env):
+                b = replace(b, learner_seconds_per_day=settings.get(ALLOWANCE_ENV, env))
         except settings.SettingError:
-            raise ValueError(f"{CONCURRENT_ENV} must be a whole number and {SECONDS_ENV} a number of seconds.") from None
+            raise ValueError(f"{CONCURRENT_ENV} must be a whole number; {SECONDS_ENV} and {ALLOWANCE_ENV} "
+                             "numbers of seconds.") from None
         return b
 
 

@@ -10,7 +10,7 @@ import secrets
 import threading
 
 import streamlit as st
-from streamlit_ace import st_ace
+import streamlit_ace
 
 from core.assessment import flashcards
 from core.cohort import identity
@@ -26,6 +26,27 @@ _warm = threading.Event()
 def editor_key(lab_id: str, version: int = 0) -> str:
     """Session-state key of a lab's editor (tests set it to feed code in). Resetting bumps the version."""
     return f"lab-{lab_id}-code-{version}"
+
+
+# Ace options streamlit-ace 0.1.1 gives no argument for; react-ace applies `setOptions` after the component's own
+# settings, so these win. Its frontend turns live autocompletion on, and the popup then takes Enter: typing
+# "import numpy as np" + Enter gave "import numpy as numpy" (seen in Chromium). Ctrl+Space still completes.
+ACE_OPTIONS = {"enableLiveAutocompletion": False, "enableSnippets": False}
+# 15 px, not 14: at 14 px with DejaVu Sans Mono (Linux's usual monospace) Ace's 16 px lines cut off the
+# underscore, so `W_xh` read `W xh`; 15 px gets 18 px lines and every underscore shows (tests/e2e checks it).
+FONT_SIZE = 15
+
+
+def editor(value: str, key: str) -> str | None:
+    """The Ace editor, configured as `streamlit_ace.st_ace(value, language="python", theme="chrome", min_lines=14,
+    font_size=FONT_SIZE, tab_size=4, auto_update=True, key=key)` would, plus ACE_OPTIONS (st_ace has no parameter
+    for them, so this calls the component st_ace wraps, with st_ace's own arguments). Returns the editor's text,
+    sent about 200 ms after typing pauses."""
+    return streamlit_ace._render_component(
+        defaultValue=value, placeholder="", height=None, minLines=14, maxLines=None, fontSize=FONT_SIZE, tabSize=4,
+        mode="python", theme="chrome", showGutter=True, showPrintMargin=False, wrapEnabled=False, readOnly=False,
+        keyboardHandler="vscode", annotations=[], markers=[], autoUpdate=True, setOptions=ACE_OPTIONS, key=key,
+        default=value)
 
 
 def lab(ctx: PageContext, lab_id: str, *, options: dict | None = None) -> None:
@@ -83,8 +104,7 @@ def _body(ctx: PageContext, lab_id: str, options: dict) -> None:
         except StoreError:
             saved = None
         state[f"lab-{lab_id}-initial"] = saved or spec.starter
-    code = st_ace(value=state[f"lab-{lab_id}-initial"], language="python", theme="chrome", min_lines=14,
-                  font_size=14, tab_size=4, auto_update=True, key=editor_key(lab_id, version))
+    code = editor(state[f"lab-{lab_id}-initial"], key=editor_key(lab_id, version))
     code = code if isinstance(code, str) else state[f"lab-{lab_id}-initial"]
 
     run_col, live_col, reset_col = st.columns([1, 1.4, 1])

@@ -29,8 +29,13 @@ def plain(text: str, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def kind_label(kind: str) -> str:
+    """A card kind as a label: 'system-design' -> 'System design'."""
+    return kind.replace("-", " ").capitalize()
+
+
 def _meta(card: Card, module_label: str) -> str:
-    return f"{module_label} · {card.level} · {card.kind} · " + " ".join(f"#{t}" for t in card.tags)
+    return f"{module_label} · {card.level} · {kind_label(card.kind)} · " + " ".join(f"#{t}" for t in card.tags)
 
 
 def _module_label(ctx: PageContext, module_id: str | None) -> str:
@@ -162,7 +167,7 @@ def deck_browser(ctx: PageContext, cards: list[Card]) -> None:
     pick_modules = left.multiselect("Module", modules, key="fc::f::module",
                                     format_func=lambda m: _module_label(ctx, m))
     pick_levels = mid.multiselect("Level", flashcards.LEVELS, key="fc::f::level")
-    pick_kinds = right.multiselect("Kind", flashcards.KINDS, key="fc::f::kind")
+    pick_kinds = right.multiselect("Kind", flashcards.KINDS, key="fc::f::kind", format_func=kind_label)
     pick_tags = far.multiselect("Tag", tags, key="fc::f::tag")
     chosen = flashcards.filter_cards(cards, modules=pick_modules, levels=pick_levels, kinds=pick_kinds,
                                      tags=pick_tags)

@@ -16,6 +16,7 @@ from core.assessment.quiz import QuizError
 from core.cohort import identity
 from core.cohort.store import StoreError
 from core.ui import lesson
+from core.ui.flashcards import kind_label
 from core.ui.shell import PageContext, show_store_error
 
 RATINGS = [("Again", Rating.Again), ("Hard", Rating.Hard), ("Good", Rating.Good), ("Easy", Rating.Easy)]
@@ -42,7 +43,7 @@ def questions(ctx: PageContext) -> list[Card]:
         with st.expander(f"Q{number}. {q.question}"):
             st.markdown(q.answer)
             module = ctx.course.pages.get(q.module)
-            st.caption(f"{q.level} · {q.kind}" + (" · follow-up question" if q.follow_up else ""))
+            st.caption(f"{q.level} · {kind_label(q.kind)}" + (" · Follow-up question" if q.follow_up else ""))
             if module is not None:
                 st.page_link(module.file, label=f"Learn it in Module {module.label}", icon=":material/school:")
     chosen = [cards[q.id] for q in qs if q.id in cards]

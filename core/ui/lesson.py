@@ -1,11 +1,16 @@
-"""Lesson building blocks shared by the module pages: header, TL;DR, goals, section checklist, takeaways."""
+"""Lesson building blocks shared by the module pages: header, TL;DR, goals, section checklist, technical blocks
+(folded for a manager), takeaways and the manager's view of a module."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
 from core.cohort.store import StoreError
-from core.course import lessons, progress
+from core.course import business, lessons, progress
+from core.course.content import ContentError
 from core.ui.shell import PageContext, show_store_error
 
 
@@ -113,10 +118,56 @@ def page_header(ctx: PageContext) -> None:
                   help="Saved for you; counts towards your path when this page is on it.")
 
 
+def manager_view(ctx: PageContext) -> bool:
+    """Whether the learner's path reads the course as a manager (course.yaml: `manager_view`)."""
+    return ctx.path is not None and ctx.path.manager_view
+
+
+@contextmanager
+def technical(ctx: PageContext, label: str) -> Iterator[None]:
+    """Wrap a technical block (equations, measurements, internals): folded away under "Technical: <label>" for a
+    learner on a manager's path, shown as it is for everyone else.
+
+        with lesson.technical(ctx, "the LSTM's equations, gate by gate"):
+            lesson.text("m03", "lstm-build")
+    """
+    if manager_view(ctx):
+        with st.expander(f"Technical: {label}", icon=":material/functions:"):
+            yield
+    else:
+        with st.container():
+            yield
+
+
+def for_managers(ctx: PageContext) -> None:
+    """'What this means for your organisation' (three lines) and the module's business table, if it has one
+    (assets/business.yaml): in full on a manager's path, folded away under its title on the others."""
+    try:
+        view = business.for_module(ctx.page.id)
+    except ContentError as exc:
+        st.error(f"The business notes for this module could not be read. Please tell the course team: {exc}")
+        return
+    if view is None:
+        return
+    title = "What this means for your organisation"
+    full = manager_view(ctx)
+    with st.container() if full else st.expander(title, icon=":material/business_center:"):
+        if full:
+            st.subheader(title)
+        st.markdown("\n".join(f"- {line}" for line in view.organisation))
+        if view.table is not None:
+            st.markdown(f"**{view.table.title}**")
+            st.markdown(view.table.markdown())
+            if view.table.note:
+                st.caption(view.table.note)
+
+
 def takeaways(ctx: PageContext) -> None:
+    """Key takeaways, then the manager's view of the module."""
     module = ctx.module
     st.subheader("Key takeaways")
     st.markdown("\n".join(f"{i}. {t}" for i, t in enumerate(module.takeaways, 1)))
+    for_managers(ctx)
 
 
 def next_step(ctx: PageContext) -> None:

@@ -5,6 +5,8 @@ trained model is saved for this learner only and appears in the model pickers of
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from core.data import corpora as data
@@ -242,3 +244,94 @@ def live_dashboard_lab(ctx, key: str = "m09-live") -> None:
                 "clipping off to see the loss blow up, or a large model with no dropout on a short text (upload a few pages of "
                 "your own) to watch it overfit; the coach reads the live curves and says what it sees.")
     _run_panel(ctx, key, allow_upload=True, advanced=True)
+
+
+# ---- path C's last step: a preset two-minute run, then the model at three temperatures ---------------------------
+
+QUICK_SECONDS = 120.0  # the preset run: about two minutes (the registry's per-run cap may be lower)
+QUICK_TAUS = ((0.5, "low: safe and repetitive"), (1.0, "medium: as trained"), (1.5, "high: adventurous, more errors"))
+
+
+def quick_spec(owner: str, text: str, corpus: str, title: str, budget: jobs.Budget, seconds_left: float
+               ) -> jobs.JobSpec:
+    """The preset: a one-layer LSTM as large as the coach says the text supports (at most 128 units), with the
+    coach's dropout, trained for up to two minutes; the time, not the step count, ends the run."""
+    vocab_size, train_chars = len(set(text)), int(len(text) * (1 - data.VAL_FRACTION))
+    size = min(coach.suggest_hidden(train_chars, vocab_size, 1, 32), 128, budget.max_hidden)
+    hidden = max((h for h in HIDDEN if h <= size), default=HIDDEN[0])
+    spec = jobs.JobSpec(owner=owner, text=text, corpus=corpus, title=title, kind="lstm", hidden=hidden, layers=1,
+                        embed=32, steps=budget.max_steps, seconds=float(min(QUICK_SECONDS, budget.max_seconds,
+                                                                            max(seconds_left, 1.0))),
+                        eval_every=100, sample_every=250)
+    drop = coach.suggest_dropout(jobs.count_params(spec, vocab_size), train_chars)
+    return dataclasses.replace(spec, dropout=drop)
+
+
+def _quick_setup(ctx, key: str) -> None:
+    reg = jobs.registry(ctx.store)
+    left = reg.remaining_seconds(ctx.learner.uid)
+    chosen = _choose_text(key, allow_upload=True, budget=reg.budget)
+    if chosen is None:
+        return
+    spec = quick_spec(ctx.learner.uid, *chosen, reg.budget, left)
+    st.caption(f"Preset: an LSTM with {spec.hidden} units, dropout {spec.dropout:.1f}, trained for "
+               f"{spec.seconds:.0f} seconds. Module 5's 'Train on your own text' lets you change every setting.")
+    if jobs.count_params(spec, len(set(spec.text))) > len(spec.text) * (1 - data.VAL_FRACTION):
+        st.caption("Your text is short even for the smallest model, so it will partly memorise it: a few more "
+                   "pages give it more to learn from.")
+    blocked = jobs.check_spec(spec, reg.budget)
+    for problem in blocked:
+        st.error(problem, icon=":material/block:")
+    if st.button("Train my model", key=f"{key}-start", type="primary", icon=":material/play_arrow:",
+                 disabled=bool(blocked) or left < 5):
+        try:
+            reg.submit(spec)
+            st.session_state.pop(f"{key}-error", None)
+            st.rerun()
+        except jobs.JobError as e:
+            st.session_state[f"{key}-error"] = str(e)
+    if st.session_state.get(f"{key}-error"):
+        st.error(st.session_state[f"{key}-error"], icon=":material/block:")
+
+
+@st.fragment
+def three_temperatures(ctx, key: str) -> None:
+    """The learner's newest (or chosen) saved model sampled at a low, a medium and a high temperature."""
+    jobs.registry(ctx.store)  # learners' models live in this store
+    runs = learner_runs.list_runs(ctx.learner.uid)
+    st.markdown("#### Your model at three temperatures")
+    if not runs:
+        st.caption("Once your run has saved, three samples of it appear here.")
+        return
+    labels = {r.run_id: models.own_label(r) for r in runs}
+    run_id = st.selectbox("Model", list(labels), format_func=labels.get, key=f"{key}-run")
+    prime = st.text_input("Start the text with", value="\n", max_chars=200, key=f"{key}-prime")
+    seed = st.session_state.setdefault(f"{key}-seed", 0)
+    name = models.own_key(ctx.learner.id, run_id)
+    cols = st.columns(len(QUICK_TAUS))
+    for col, (tau, what) in zip(cols, QUICK_TAUS, strict=True):
+        try:
+            text = models.sample(name, prime, tau, seed, 300)
+        except (KeyError, OSError, ValueError) as e:
+            st.error(f"This model could not be loaded ({e}).")
+            return
+        col.markdown(f"**τ = {tau}** · {what}")
+        col.code(prime + text, language=None, wrap_lines=True)
+    st.button("Three new samples", key=f"{key}-again", icon=":material/casino:",
+              on_click=lambda: st.session_state.update({f"{key}-seed": seed + 1}))
+    st.caption("The same model and the same random seed each time; only the temperature differs. Low τ sharpens "
+               "the model's probabilities towards its favourite characters, high τ flattens them, exactly the "
+               "setting of the same name in today's LLM tools.")
+
+
+def quick_model(ctx, key: str = "own-quick") -> None:
+    """'Your own model' (path C's last step): pick or upload a text, train the preset, read three temperatures."""
+    job = jobs.registry(ctx.store).current(ctx.learner.uid)
+    if job is not None and not job.progress().done:
+        st.caption(f"Your run on **{job.spec.title}** is training; it keeps going (and is saved) even if you "
+                   "leave this page or close the tab.")
+    else:
+        with st.container(border=True):
+            _quick_setup(ctx, key)
+    training.training_dashboard(ctx, job, key=f"{key}-dash")
+    three_temperatures(ctx, key)

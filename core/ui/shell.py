@@ -22,6 +22,40 @@ from core.ui import state, warmup
 
 STATUS_ICON = {"done": ":material/check_circle:", "started": ":material/timelapse:"}
 
+# Layout fixes for every page, in one place. Sidebar labels wrap instead of being cut ("3 · Vanishing gradients
+# and the LST"). Display equations and Markdown tables wider than the column scroll inside their own box, with a
+# shadow on the side that has more to show (backgrounds attached to the content, Lea Verou's scroll shadows), so a
+# 390 px phone neither cuts them nor scrolls the whole page sideways. Data tables (a canvas grid that cannot wrap)
+# say that they scroll whenever their columns overflow.
+_SHADOWS = ("background: linear-gradient(to right, var(--bg, #fff) 30%, transparent), "
+            "linear-gradient(to left, var(--bg, #fff) 30%, transparent) 100% 0, "
+            "radial-gradient(farthest-side at 0 50%, rgba(0,0,0,.35), transparent), "
+            "radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.35), transparent) 100% 0; "
+            "background-repeat: no-repeat; background-size: 2.5rem 100%, 2.5rem 100%, 1.1rem 100%, 1.1rem 100%; "
+            "background-attachment: local, local, scroll, scroll;")
+PAGE_CSS = f"""<style>
+[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"] span,
+[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"] p {{
+  white-space: normal; overflow: visible; text-overflow: clip; height: auto; }}
+[data-testid="stMarkdownContainer"] .katex-display {{
+  overflow-x: auto; overflow-y: hidden; max-width: 100%; padding: 0.2rem 0; {_SHADOWS} }}
+[data-testid="stMarkdownContainer"] table {{ display: block; max-width: 100%; overflow-x: auto; {_SHADOWS} }}
+/* Data tables: a hint under the grid only while its columns overflow. The grid's own scroller drives a scroll
+   timeline; with nothing to scroll the timeline is inactive and the hint keeps its zero size. */
+[data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] [data-testid="stDataFrame"]) {{
+  timeline-scope: --table-x; }}
+[data-testid="stDataFrame"] .dvn-scroller {{ scroll-timeline: --table-x x; }}
+[data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] [data-testid="stDataFrame"])::after {{
+  content: "\\2194  Wide table: scroll or swipe it sideways to see every column."; display: block;
+  font-size: 0; opacity: 0.65; animation: table-hint linear both; animation-timeline: --table-x; }}
+@keyframes table-hint {{ from, to {{ font-size: 0.8rem; margin-top: 0.2rem; }} }}
+@supports not (animation-timeline: scroll()) {{
+  @media (max-width: 640px) {{
+    [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] [data-testid="stDataFrame"])::after {{
+      font-size: 0.8rem; }} }}
+}}
+</style>"""
+
 
 def evidence_of(db: Store, learner_id: int) -> progress.Evidence:
     """What completes a step besides ticks: the learner's best quiz scores and code-lab results (none if the store
@@ -83,6 +117,7 @@ def course_page(page_id: str) -> PageContext:
     except StoreError as exc:
         st.error(f"**The course cannot reach its database.** {exc}", icon=":material/database:")
         st.stop()
+    st.html(PAGE_CSS)
     _sidebar(ctx, config)
     _resume_link_notice(ctx)
     if page.instructor_only and not ctx.instructor:

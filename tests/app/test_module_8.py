@@ -51,12 +51,10 @@ def test_m08_flowchart_and_build_vs_buy_show_the_reasoning_path_and_live_costs(l
     for key in ("m08-bvb-standard", "m08-bvb-data_leaves", "m08-bvb-volume"):
         _radio(at, key).set_value("Yes").run()
     assert any("Use a hosted API" in s.value for s in at.success)
-    totals = [df for df in at.dataframe if "build cost" in df.value.columns][0].value
-    at.number_input(key="m08-cost-req").set_value(1_000_000).run()
-    after = [df for df in at.dataframe if "build cost" in df.value.columns][0].value
-    assert after.iloc[0, 4] > totals.iloc[0, 4]  # the API's total grows with volume
-    assert after.iloc[2, 4] == totals.iloc[2, 4]  # self-hosting's does not
-    assert "Break-even" in all_text(at)
+    # the cost table computes in the browser (tests/ui/test_client_charts_m08.py): here, its assumptions reach it
+    text = all_text(at)
+    assert "log_req" in text and "Custom transformer" in text and "Break-even: self-hosting wins" in text
+    assert "fixed monthly cost" in text  # the break-even formula under the chart
 
 
 def test_m08_transformer_preview_switches_weights_and_rejects_unknown_words(learner):

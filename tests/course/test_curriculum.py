@@ -29,7 +29,8 @@ def test_learning_paths_are_exactly_the_lesson_plans():
     assert "4.4" in COURSE.required_sections("m04", "C")
     assert COURSE.paths["B"].extras == ("codelabs", "flashcards", "cheatsheets"), "labs are central to path B"
     assert COURSE.paths["D"].extras == ("interview", "flashcards", "cheatsheets")
-    assert all(not COURSE.paths[k].extras for k in "AC")
+    assert not COURSE.paths["A"].extras
+    assert COURSE.paths["C"].extras == ("ownmodel",), "path C ends with a model trained on the learner's own text"
     assert {k: p.labs for k, p in COURSE.paths.items()} == {"A": "none", "B": "passed", "C": "none", "D": "attempted"}
 
 
@@ -61,7 +62,8 @@ def test_every_page_script_starts_with_the_shared_course_page_call():
 
 def test_path_time_estimates_add_up_from_sections():
     c_minutes = COURSE.path_minutes("C")
-    assert c_minutes == sum(COURSE.modules[m].minutes for m in ("m00", "m01", "m02", "m04", "m08"))
+    assert c_minutes == sum(COURSE.modules[m].minutes for m in ("m00", "m01", "m02", "m04", "m08")) + \
+        COURSE.pages["ownmodel"].minutes
     extras = sum(COURSE.pages[p].minutes for p in ("codelabs", "flashcards", "cheatsheets"))
     assert COURSE.path_minutes("B") == sum(m.minutes for m in COURSE.modules.values()) + extras
 

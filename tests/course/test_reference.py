@@ -216,3 +216,11 @@ def test_glossary_csv_has_one_row_per_term():
     rows = list(csv.DictReader(io.StringIO(glossary.glossary_csv(terms).decode("utf-8-sig"))))
     assert [r["term"] for r in rows] == [t.term for t in terms]
     assert all(r["plain_english"] and r["technical"] for r in rows)
+
+
+def test_appendix_b_has_the_interactive_explanations_and_d2l():
+    urls = {i.url for i in ITEMS}
+    assert {"https://distill.pub/2016/augmented-rnns/", "https://distill.pub/2019/memorization-in-rnns/",
+            "https://d2l.ai/chapter_recurrent-neural-networks/index.html",
+            "https://d2l.ai/chapter_recurrent-modern/index.html", "https://arxiv.org/abs/1606.07461",
+            "https://poloclub.github.io/transformer-explainer/"} <= urls

@@ -19,14 +19,12 @@ from core.cohort import store
 from core.ui.state import COOKIE
 from tests.e2e.server import CHROMIUM, CHROMIUM_FLAGS, app_server, wait_idle
 
-# (page path, slider label) of the module 0-3 demos whose sliders recompute something
+# (page path, slider label) of the module 0-3 demos whose sliders still rerun on the server. The m02 what-if and
+# the m03 gate playground compute in the browser now: measure_client_sliders and
+# test_client_charts_m02_m08_browser time those (input -> chart redrawn).
 SLIDERS = [
-    ("m02_rnn", "scale"),
-    ("m02_rnn", "steps with input"),
     ("m03_lstm", "sequence length T"),
     ("m03_lstm", "LSTM: forget-gate bias"),
-    ("m03_lstm", "forget gate f"),
-    ("m03_lstm", "candidate g"),
 ]
 
 WATCH = """() => {

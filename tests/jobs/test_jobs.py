@@ -11,6 +11,7 @@ import torch
 from core.jobs import engine
 from core.jobs import registry as jobs
 from core.jobs import runs as learner_runs
+from core.jobs import spec as spec_mod
 from core.models import charlm
 from core.models.charlm import CharLM, CharLMConfig, build, num_params
 from core.training.loop import evaluate_loss
@@ -212,10 +213,12 @@ def test_memory_estimate_and_rss_are_positive_and_grow_with_the_model():
 
 
 def test_budget_reads_the_environment():
-    b = jobs.Budget.from_env({jobs.CONCURRENT_ENV: "3", jobs.SECONDS_ENV: "45"})
-    assert b.concurrent == 3 and b.max_seconds == 45
-    with pytest.raises(ValueError):
-        jobs.Budget.from_env({jobs.CONCURRENT_ENV: "many"})
+    b = jobs.Budget.from_env({jobs.CONCURRENT_ENV: "3", jobs.SECONDS_ENV: "45", spec_mod.ALLOWANCE_ENV: "1800"})
+    assert b.concurrent == 3 and b.max_seconds == 45 and b.learner_seconds_per_day == 1800
+    assert jobs.Budget.from_env({}).learner_seconds_per_day == 900
+    for bad in ({jobs.CONCURRENT_ENV: "many"}, {spec_mod.ALLOWANCE_ENV: "lots"}, {spec_mod.ALLOWANCE_ENV: "0"}):
+        with pytest.raises(ValueError):
+            jobs.Budget.from_env(bad)
 
 
 def test_the_training_pool_is_sized_from_the_cpu_quota_not_the_host(make_registry, monkeypatch):

@@ -20,11 +20,9 @@ LAB = "rnn_step"  # module 2's lab: predict-first question, then the editor and 
 
 # (kind, page, what): the tour every learner walks, each from a random starting step
 TOUR: list[tuple[str, str, str]] = [
-    ("page", "m02_rnn", ""),
-    ("slider", "m02_rnn", "m02-scale"),
+    ("page", "m02_rnn", ""),  # m02's what-if sliders (scale, input steps) compute in the browser: no server step
     ("tick", "m02_rnn", "done::m02::2.1"),
     ("lab", "m02_rnn", LAB),
-    ("slider", "m02_rnn", "m02-input-steps"),
     ("page", "m03_lstm", ""),
     ("slider", "m03_lstm", "m03-steps"),
     ("slider", "m03_lstm", "m03-bias"),

@@ -55,7 +55,7 @@ def _prob_chart(views: list[hello.StepView], title: str) -> alt.Chart:
                             legend=alt.Legend(title="correct next char", orient="bottom")),
             column=alt.Column("step:N", title=None, sort=None),
             tooltip=["char", alt.Tooltip("logit:Q", format=".3f"), alt.Tooltip("probability:Q", format=".3f")],
-        ).properties(width=90, height=140)
+        ).properties(width=56, height=140)  # four panels fit a 390 px phone (at 90 px they were cut)
     )
 
 
@@ -152,14 +152,22 @@ def _distribution_spec(name: str, prime: str, tau: float) -> dict:
 def distribution_spec(dist: list[tuple[str, float]], tau: float = 1.0, top: int = TOP) -> dict:
     """The next-character distribution at τ = 1 and at the slider's τ, for the `top` most likely characters; the
     browser reshapes the whole distribution as hello.with_temperature does (log p / τ, subtract the max, exp,
-    normalise over every character), so the bars and the readout match the server's numbers."""
-    param = charts.slider("tau", "τ for the next-character distribution", 0.1, 3.0, 0.1, tau)
+    normalise over every character), so the bars and the readout match the server's numbers. Only the data changes
+    with the model's text: it goes into a chart built once per (τ, top), since building and validating the Altair
+    chart cost ~60 CPU-ms, a third of a new prime's server time (tests/load/bench.py --cost)."""
     rows = [{"char": _show(ch), "p": p, "rank": r} for r, (ch, p) in enumerate(dist)]
-    shown = [row["char"] for row in rows[:top]]
+    return {**_distribution_chart(tau, top), "data": {"values": rows}}
+
+
+@functools.lru_cache(maxsize=32)
+def _distribution_chart(tau: float, top: int) -> dict:
+    """distribution_spec without its data (the characters are ordered by their rank field, not by a list)."""
+    param = charts.slider("tau", "τ for the next-character distribution", 0.1, 3.0, 0.1, tau)
     bars = alt.Chart().transform_filter(f"datum.rank < {top}").transform_fold(
         ["p", "q"], as_=["which", "probability"]).transform_calculate(
         temperature="datum.which == 'p' ? 'τ = 1' : 'your τ'").mark_bar().encode(
-        x=alt.X("char:N", sort=shown, title="next character", axis=alt.Axis(labelAngle=0)),
+        x=alt.X("char:N", sort=alt.EncodingSortField("rank", op="min"), title="next character",
+                axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("temperature:N", sort=["τ = 1", "your τ"]),
         y=alt.Y("probability:Q", axis=alt.Axis(format="%")),
         color=alt.Color("temperature:N", sort=["τ = 1", "your τ"], legend=alt.Legend(orient="bottom", title=None)),
@@ -167,12 +175,15 @@ def distribution_spec(dist: list[tuple[str, float]], tau: float = 1.0, top: int 
     line = charts.readout("'top character at τ = ' + format(tau, '.1f') + ': ' + format(datum.q, '.1%') + ' (' + "
                           "(abs(datum.q - datum.p) < 0.0005 ? '±0.0%' : format(datum.q - datum.p, '+.1%')) + "
                           "' vs τ = 1)'", where="datum.rank == 0")
-    chart = (alt.layer(bars, line, data=alt.Data(values=rows)).add_params(param)
+    chart = (alt.layer(bars, line, data=alt.Data(values=[{"char": "", "p": 1.0, "rank": 0}])).add_params(param)
              .transform_calculate(l="log(datum.p) / tau").transform_joinaggregate(l_max="max(l)")
              .transform_calculate(e="exp(datum.l - datum.l_max)").transform_joinaggregate(e_sum="sum(e)")
              .transform_calculate(q="datum.e / datum.e_sum")
              .properties(title=f"The {top} likeliest next characters", height=400))
-    return charts.client_spec(chart, lines=1)
+    spec = charts.client_spec(chart, lines=1)
+    if set(spec["data"]) != {"values"}:
+        raise AssertionError("the chart's data must be inline values so distribution_spec can replace them")
+    return spec
 
 
 @st.fragment

@@ -5,6 +5,7 @@ the apply-it exercise (both saved for the learner). Their prose is in assets/les
 from __future__ import annotations
 
 import json
+import math
 
 import altair as alt
 import pandas as pd
@@ -13,7 +14,7 @@ import streamlit as st
 from core.cohort.store import StoreError
 from core.course import decisions
 from core.course import lessons as lesson_text
-from core.ui import lesson
+from core.ui import charts, lesson
 from core.ui.shell import PageContext, show_store_error
 
 PAGE = "m08"
@@ -92,16 +93,8 @@ def build_vs_buy() -> None:
     inputs, approaches, note = decisions.cost_defaults()
     st.warning(f"**{note}** The defaults are round placeholders chosen for this course, not measurements and not "
                "vendor quotes. Only the arithmetic below is computed.", icon=":material/calculate:")
-    c = st.columns(4)
-    values = decisions.CostInputs(
-        c[0].number_input("requests per month", 0.0, 1e12, inputs.requests_per_month, 1000.0, "%.0f",
-                          key="m08-cost-req"),
-        c[1].number_input("tokens per request (in + out)", 0.0, 1e7, inputs.tokens_per_request, 100.0, "%.0f",
-                          key="m08-cost-tok"),
-        c[2].number_input("engineer cost per week ($)", 0.0, 1e7, inputs.engineer_cost_per_week, 500.0, "%.0f",
-                          key="m08-cost-eng"),
-        c[3].number_input("horizon (months)", 1.0, 120.0, inputs.months, 1.0, "%.0f",
-                          key="m08-cost-months"))
+    st.caption("Edit the table for each approach, then move the sliders under the chart: volume and tokens move in "
+               "steps of a factor (log scale), and every number redraws in your browser.")
     edited = st.data_editor(pd.DataFrame(approaches), key="m08-cost-table", hide_index=True, width="stretch",
                             disabled=["name", "quality"], column_config={
                                 "name": "approach", "dev_weeks": st.column_config.NumberColumn(
@@ -114,38 +107,117 @@ def build_vs_buy() -> None:
                                 "quality": "typical quality (a judgement)"})
     rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in edited.to_dict("records")]
     try:
-        table = decisions.cost_rows(values, rows)
+        decisions.cost_rows(inputs, rows)  # the table's own numbers are checked here; the sliders cannot go wrong
     except ValueError as exc:
         st.warning(str(exc))
         return
-    df = pd.DataFrame(table)
-    total = f"total over {values.months:g} months"
-    st.dataframe(df, hide_index=True, column_config={
-        col: st.column_config.NumberColumn(col, format="dollar") for col in
-        ("build cost", "usage per month", "run cost per month", total)} | {
-        "per 1,000 requests": st.column_config.NumberColumn("per 1,000 requests", format="$%.2f")})
-    st.vega_lite_chart(_cost_spec(tuple((r["approach"], r[total]) for r in table), values.months), width="stretch")
-    api = next((r for r in rows if r["name"] == "Hosted API"), None)
-    local = next((r for r in rows if r["name"] == "Pretrained model, self-hosted"), None)
-    if api and local:
-        be = decisions.break_even_requests(local["monthly_fixed"], api["price_per_million_tokens"],
-                                           values.tokens_per_request)
-        if be == float("inf"):
-            st.markdown("**Break-even:** the API's usage price is zero, so self-hosting never wins on running cost.")
-        else:
-            st.markdown(f"**Break-even (running cost only):** self-hosting's fixed ${local['monthly_fixed']:,.0f} a "
-                        f"month beats the API's usage price above **{be:,.0f} requests a month** at "
-                        f"{values.tokens_per_request:,.0f} tokens each.")
-        st.caption(lesson_text.block(PAGE, "break-even-formula"))
+    table = tuple(tuple((f, r[f]) for f in ("name", *decisions.COST_FIELDS)) for r in rows)
+    charts.draw_client(cost_spec(table, inputs))
+    st.caption(lesson_text.block(PAGE, "break-even-formula"))
+
+
+# ---------------------------------------------------------------- the cost table, computed in the browser
+# Volume and tokens per request span orders of magnitude, so their sliders move log10 of the number, and the number
+# used is that power of ten rounded to two significant digits (10^3.18 = 1513.6 -> 1500): round inputs, as a learner
+# would type them. cost_input() is the same rule in Python; the test runs both on every slider position.
+LOG_STEP = 0.02
+LOG_SLIDERS = {"log_req": ("requests per month (log₁₀)", 1.0, 9.0), "log_tok": ("tokens per request (log₁₀)", 1.0, 5.0)}
+
+
+def cost_input(x: float) -> float:
+    """The number a log10 slider at x (>= 1) stands for: 10^x rounded to two significant digits."""
+    unit = 10.0 ** (math.floor(x) - 1)
+    return math.floor(10.0 ** x / unit + 0.5) * unit
+
+
+def _cost_input_expr(name: str) -> str:
+    return f"floor(pow(10, {name}) / pow(10, floor({name}) - 1) + 0.5) * pow(10, floor({name}) - 1)"
+
+
+def slider_position(value: float, lo: float, hi: float) -> float:
+    """The log slider position whose number is `value` (the nearest one when none is exactly it)."""
+    grid = [round(lo + k * LOG_STEP, 2) for k in range(round((hi - lo) / LOG_STEP) + 1)]
+    return min(grid, key=lambda x: (abs(cost_input(x) - value), x))
+
+
+def _dollars(expr: str, digits: int = 0) -> str:
+    return f"'$' + format({expr}, ',.{digits}f')"
+
+
+BAR = "#1f77b4"  # the course's input colour (rnn_demos.INPUT), without importing torch
+ROW_STEP = 62  # px per approach: its name and total, its bar, its breakdown
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _cost_spec(totals: tuple[tuple[str, float], ...], months: float) -> dict:
-    df = pd.DataFrame(totals, columns=["approach", "total"])
-    return alt.Chart(df, title=f"Illustrative total cost over {months:g} months, from your assumptions").mark_bar(
-    ).encode(x=alt.X("total:Q", title=f"total cost over {months:g} months (US$, illustrative)"),
-             y=alt.Y("approach:N", sort="x", title=None, axis=alt.Axis(labelLimit=220)),
-             tooltip=["approach", alt.Tooltip("total:Q", format="$,.0f")]).to_dict()
+def cost_spec(table: tuple[tuple[tuple[str, float], ...], ...], inputs: decisions.CostInputs) -> dict:
+    """The cost table as a client-side chart: sliders for volume, tokens, the weekly rate and the horizon; per
+    approach its total as a bar with the breakdown under it, and the break-even volume above. Every number is
+    decisions.cost_rows / break_even_requests written as Vega expressions (tests/ui/test_client_charts_m08.py)."""
+    rows = [dict(r) for r in table]
+    params = [charts.slider(name, label, lo, hi, LOG_STEP, slider_position(value, lo, hi))
+              for (name, (label, lo, hi)), value in zip(
+                  LOG_SLIDERS.items(), (inputs.requests_per_month, inputs.tokens_per_request), strict=True)]
+    params += [charts.slider("eng_week", "engineer cost per week ($)", 0.0, 20000.0, 250.0,
+                             inputs.engineer_cost_per_week),
+               charts.slider("months", "horizon (months)", 1.0, 60.0, 1.0, inputs.months)]
+    y = alt.Y("name:N", sort=[r["name"] for r in rows], title=None, axis=None)
+    bars = alt.Chart().mark_bar(color=BAR, height=16).encode(
+        x=alt.X("total:Q", title="total cost over the horizon (US$, illustrative)",
+                axis=alt.Axis(format="$,.0f", labelOverlap=True, tickCount=4)), y=y,
+        tooltip=[alt.Tooltip("name:N", title="approach"), alt.Tooltip("build:Q", title="build", format="$,.0f"),
+                 alt.Tooltip("usage:Q", title="usage per month", format="$,.0f"),
+                 alt.Tooltip("monthly:Q", title="run cost per month", format="$,.0f"),
+                 alt.Tooltip("total:Q", title="total", format="$,.0f"),
+                 alt.Tooltip("per_1000:Q", title="per 1,000 requests", format="$,.2f")])
+    head = alt.Chart().transform_calculate(
+        _text="datum.name + ': ' + " + _dollars("datum.total")).mark_text(
+        align="left", baseline="bottom", dy=-10, fontSize=12, fontWeight="bold").encode(
+        x=alt.value(0), y=y, text="_text:N")
+    detail = alt.Chart().transform_calculate(
+        _text="'build ' + " + _dollars("datum.build") + " + ' + run ' + " + _dollars("datum.monthly")
+              + " + '/month · ' + " + _dollars("datum.per_1000", 2) + " + ' per 1,000 requests'").mark_text(
+        align="left", baseline="top", dy=10, fontSize=11, color="#444").encode(x=alt.value(0), y=y, text="_text:N")
+    api = next((r for r in rows if r["name"] == "Hosted API"), None)
+    local = next((r for r in rows if r["name"] == "Pretrained model, self-hosted"), None)
+    lines = [charts.readout("format(datum.req, ',.0f') + ' requests/month × ' + format(datum.tok, ',.0f') + "
+                            "' tokens'", 0, 3, base=_inputs_row()),
+             charts.readout("'engineer $' + format(eng_week, ',.0f') + '/week · over ' + format(months, '.0f') + "
+                            "' months'", 1, 3, base=_inputs_row())]
+    if api and local:
+        lines.append(charts.readout(_break_even_text(local["monthly_fixed"], api["price_per_million_tokens"]), 2, 3,
+                                    base=_inputs_row()))
+    chart = alt.layer(bars, head, detail, data=alt.Data(values=rows)).transform_calculate(**_input_calcs())
+    for name, expr in COST_STEPS:
+        chart = chart.transform_calculate(**{name: expr})
+    chart = alt.layer(chart, *lines).add_params(*params).properties(
+        height=alt.Step(ROW_STEP), title="Illustrative total cost, from your assumptions")
+    return charts.client_spec(chart, lines=len(lines))
+
+
+def _input_calcs() -> dict[str, str]:
+    return {"req": _cost_input_expr("log_req"), "tok": _cost_input_expr("log_tok")}
+
+
+def _inputs_row() -> alt.Chart:
+    return charts.one_row().transform_calculate(**_input_calcs())
+
+
+# decisions.cost_rows, one calculation per step in its order of operations (floating point is not associative)
+COST_STEPS = (
+    ("build", "datum.dev_weeks * eng_week + datum.one_off"),
+    ("usage", "datum.req * datum.tok / 1e6 * datum.price_per_million_tokens"),
+    ("monthly", "datum.monthly_fixed + datum.usage"),
+    ("total", "datum.build + datum.monthly * months"),
+    ("per_1000", "datum.total / (datum.req * months) * 1000"),
+)
+
+
+def _break_even_text(fixed: float, price: float) -> str:
+    """decisions.break_even_requests(fixed, price, tokens) as a readout (the API row's price and the self-hosted
+    row's fixed cost come from the table; the tokens per request from the slider)."""
+    per_request = f"{price!r} * datum.tok / 1e6"
+    return (f"{per_request} <= 0 ? 'Break-even: never (the API usage is free)' : "
+            f"'Break-even: self-hosting wins above ' + format({fixed!r} / ({per_request}), ',.0f') + ' req./month'")
 
 
 def _saved(ctx: PageContext, quiz_id: str) -> dict[str, str]:

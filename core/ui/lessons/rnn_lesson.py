@@ -4,12 +4,16 @@ weights and its equations computed live, the hand-calculation check, the what-if
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import pandas as pd
 import streamlit as st
+import torch
 
 from core.course import lessons
 from core.lessons import next_char, worked
+from core.ui import charts
 from core.ui.lessons import charlm_demos, rnn_demos
 from core.ui.lessons.rnn_demos import BIAS, INPUT, MEMORY, STATE
 
@@ -23,6 +27,7 @@ SYMBOLS = [
     ("W_hy, b_y", "read-out to a score per vocabulary item", "V × H, V", "learned"),
 ]
 SCHEME_NAMES = {"identity": "scale × identity", "zero": "all zeros", "random": "scale × random"}
+SHORT_NAMES = {"identity": "scale × I", "zero": "0", "random": "scale × random"}  # chart titles fit at 390 px
 
 
 def c(color: str, tex: str) -> str:
@@ -111,35 +116,96 @@ def hand_calculation(rnn: worked.TinyRNN) -> None:
                      f"= [{target.pre[0]:.3f}, {target.pre[1]:.3f}]; now apply tanh to each.")
 
 
-def _trajectory_charts(tr: worked.Trajectory, input_steps: int) -> tuple[alt.LayerChart, alt.Chart]:
-    df = pd.DataFrame([{"t": t + 1, "unit": f"unit {u + 1}", "h": v} for t, row in enumerate(tr.h)
-                       for u, v in enumerate(row)])
-    lines = alt.Chart(df, title="h_t of each hidden unit").mark_line().encode(
-        x=alt.X("t:Q", title="time step t"), y=alt.Y("h:Q", title="h_t (tanh output, -1 to 1)",
-                                                      scale=alt.Scale(domain=[-1, 1])),
-        color=alt.Color("unit:N", legend=None), tooltip=["t", "unit", alt.Tooltip("h:Q", format=".3f")])
-    rule = alt.Chart(pd.DataFrame({"t": [input_steps + 0.5]})).mark_rule(strokeDash=[4, 4]).encode(x="t:Q")
-    sat = pd.DataFrame({"t": range(1, len(tr.saturated) + 1), "saturated": tr.saturated})
-    area = alt.Chart(sat, title="Share of units saturated (|h| > 0.95)").mark_area(color=STATE, opacity=0.6).encode(
-        x=alt.X("t:Q", title="time step t"),
-        y=alt.Y("saturated:Q", title="share of units", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-    ).properties(height=200)
-    return lines + rule, area
-
-
 @st.fragment
 def what_if() -> None:
-    """An 8-unit RNN under a W_hh the learner picks: each unit's h_t, the saturated share and the final norm."""
-    cols = st.columns(3)
-    scheme = cols[0].selectbox("W_hh", worked.SCHEMES, key="m02-whh", format_func=SCHEME_NAMES.get)
-    scale = cols[1].slider("scale", 0.0, 5.0, 1.0, 0.1, key="m02-scale", disabled=scheme == "zero")
-    input_steps = cols[2].slider("steps with input", 1, 10, 3, key="m02-input-steps")
-    tr = worked.trajectory(worked.recurrent_matrix(scheme, 8, scale), steps=30, input_steps=input_steps)
-    lines, area = _trajectory_charts(tr, input_steps)
-    st.altair_chart(lines, width="stretch")
-    st.altair_chart(area, width="stretch")
-    st.metric("‖h₃₀‖ after the input stopped", f"{tr.norm[-1]:.3f}", help="0 means the memory is gone.")
+    """An 8-unit RNN under a W_hh the learner picks: each unit's h_t, the saturated units and the final norm. The
+    scale and input-step sliders are part of the chart and recompute in the browser (whatif_spec)."""
+    scheme = st.selectbox("W_hh", worked.SCHEMES, key="m02-whh", format_func=SCHEME_NAMES.get)
+    charts.draw_client(whatif_spec(scheme))
     st.caption(lessons.block("m02", "what-if-try"))
+
+
+# ---------------------------------------------------------------- the what-if explorer, computed in the browser
+# worked.trajectory has no closed form in the scale (tanh sits between the steps), but it is 30 steps of an 8 x 8
+# matrix times a vector: the browser runs the recurrence itself, unrolled into one Vega expression per unit and step,
+# from inputs and a matrix the server draws once with worked.trajectory's seed. The scale and the number of input
+# steps are sliders under the chart; the choice of W_hh (which changes the expressions) stays a server widget.
+# tests/ui/test_client_charts_m02.py checks every number against worked.trajectory.
+WHATIF_HIDDEN, WHATIF_STEPS, WHATIF_MAX_INPUT, SATURATED = 8, 30, 10, 0.95
+ROOT_HIDDEN = WHATIF_HIDDEN ** 0.5  # worked.recurrent_matrix divides scale * randn by this
+
+
+def whatif_draws(seed: int = 0) -> tuple[list[list[float]], list[list[float]]]:
+    """(W_xh x_t for the first WHATIF_MAX_INPUT steps, the random scheme's randn matrix before scale and /√H): the
+    draws worked.trajectory and worked.recurrent_matrix make with this seed."""
+    g = torch.Generator().manual_seed(seed)
+    xw = torch.randn(WHATIF_STEPS, WHATIF_HIDDEN, generator=g, dtype=torch.float64)[:WHATIF_MAX_INPUT]
+    g = torch.Generator().manual_seed(seed)
+    return xw.tolist(), torch.randn(WHATIF_HIDDEN, WHATIF_HIDDEN, generator=g, dtype=torch.float64).tolist()
+
+
+def _tanh(z: str) -> str:
+    """tanh, which Vega's expression language lacks, in a form that neither overflows nor divides ∞ by ∞."""
+    return f"1 - 2 / (exp(2 * ({z})) + 1)"
+
+
+def whatif_steps(scheme: str) -> list[tuple[str, str]]:
+    """(field, expression) per step in order: W_hh's entries, then h{t}_{u} = tanh(W_xh x_t + W_hh h_{t-1}) for t
+    = 0..29 (x_t only while t < input_steps), then the share saturated at each step and ‖h₃₀‖."""
+    H, out = WHATIF_HIDDEN, []
+    if scheme == "random":
+        out += [(f"w{u}_{v}", f"(scale * datum.g{u}_{v}) / {ROOT_HIDDEN!r}") for u in range(H) for v in range(H)]
+    for t in range(WHATIF_STEPS):
+        for u in range(H):
+            if t == 0 or scheme == "zero":
+                memory = "0"
+            elif scheme == "identity":
+                memory = f"scale * datum.h{t - 1}_{u}"
+            else:
+                memory = " + ".join(f"datum.w{u}_{v} * datum.h{t - 1}_{v}" for v in range(H))
+            pre = f"(input_steps > {t} ? datum.x{t}_{u} : 0) + ({memory})" if t < WHATIF_MAX_INPUT else memory
+            out.append((f"h{t}_{u}", _tanh(pre)))
+    for t in range(WHATIF_STEPS):
+        out.append((f"sat{t}", "(" + " + ".join(f"(abs(datum.h{t}_{u}) > {SATURATED})" for u in range(H)) + f") / {H}"))
+    last = WHATIF_STEPS - 1
+    out.append(("norm", "sqrt(" + " + ".join(f"datum.h{last}_{u} * datum.h{last}_{u}" for u in range(H)) + ")"))
+    return out
+
+
+@functools.cache
+def whatif_spec(scheme: str, scale: float = 1.0, input_steps: int = 3) -> dict:
+    """Each unit's h_t over 30 steps (saturated points as dots, the last input step dashed) under the W_hh scheme,
+    with sliders for the scale and the steps with input; ‖h₃₀‖ and the saturated share above."""
+    H = WHATIF_HIDDEN
+    xw, g = whatif_draws()
+    row = {f"x{t}_{u}": xw[t][u] for t in range(WHATIF_MAX_INPUT) for u in range(H)}
+    if scheme == "random":
+        row |= {f"g{u}_{v}": g[u][v] for u in range(H) for v in range(H)}
+    params = [charts.slider("input_steps", "steps with input", 1, WHATIF_MAX_INPUT, 1, input_steps)]
+    if scheme != "zero":  # all zeros has no scale
+        params.insert(0, charts.slider("scale", "scale of W_hh", 0.0, 5.0, 0.1, scale))
+    long = alt.Chart().transform_fold([f"h{t}_{u}" for t in range(WHATIF_STEPS) for u in range(H)],
+                                      as_=["_key", "h"]).transform_window(
+        _k="row_number()").transform_calculate(t="floor((datum._k - 1) / 8) + 1",
+                                               unit="'unit ' + ((datum._k - 1) % 8 + 1)")
+    x = alt.X("t:Q", title="time step t", scale=alt.Scale(domain=[1, WHATIF_STEPS]))
+    y = alt.Y("h:Q", title="h_t (tanh output, −1 to 1)", scale=alt.Scale(domain=[-1, 1]))
+    color = alt.Color("unit:N", legend=None)
+    lines = long.mark_line(strokeWidth=1.5).encode(x=x, y=y, color=color, detail="unit:N",
+                                                   tooltip=["t:Q", "unit:N", alt.Tooltip("h:Q", format=".3f")])
+    dots = long.transform_filter(f"abs(datum.h) > {SATURATED}").mark_point(filled=True, size=28).encode(
+        x=x, y=y, color=color)
+    rule = charts.one_row().transform_calculate(t="input_steps + 0.5").mark_rule(strokeDash=[4, 4]).encode(x="t:Q")
+    last = WHATIF_STEPS - 1
+    lines_text = [charts.readout("'‖h₃₀‖ after the input stopped: ' + format(datum.norm, '.3f') + "
+                                 "(datum.norm == 0 ? ' (the memory is gone)' : '')", 0, 2),
+                  charts.readout(f"'saturated (|h| > {SATURATED}, dots) at step 30: ' + "
+                                 f"format(datum.sat{last} * {H}, '.0f') + ' of {H} units'", 1, 2)]
+    chart = alt.layer(lines, dots, rule, *lines_text, data=alt.Data(values=[row]))
+    for name, expr in whatif_steps(scheme):
+        chart = chart.transform_calculate(**{name: expr})
+    chart = chart.add_params(*params).properties(height=320, title=f"h_t per unit, W_hh = {SHORT_NAMES[scheme]}")
+    return charts.client_spec(chart, lines=2)
 
 
 SHOWN = {" ": "␣", "\n": "⏎"}
