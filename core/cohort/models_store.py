@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.cohort.db import Repository, as_utc, db_errors, utc_now
@@ -72,6 +72,13 @@ class ModelRepository(Repository):
         with self._tx() as s:
             row = s.execute(select(Learner.id, Learner.uid, Learner.created_at).where(owner_filter(owner))).first()
             return None if row is None else (row[0], row[1], as_utc(row[2]))
+
+    @db_errors
+    def model_count(self, owner: str | int) -> int:
+        """How many models the learner has saved (one cheap query: a step of a path counts on it)."""
+        with self._tx() as s:
+            return s.scalar(select(func.count(LearnerModel.run_id))
+                            .join(Learner, Learner.id == LearnerModel.learner_id).where(owner_filter(owner))) or 0
 
     @db_errors
     def model_records(self, owner: str | int) -> list[StoredModel]:

@@ -21,26 +21,31 @@ Done = dict[str, set[str]]  # page id -> completed section ids
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a learner has shown beyond ticks: best share correct per quiz, and each code lab they ran the tests of
-    (True once every test passed)."""
+    """What a learner has shown beyond ticks: best share correct per quiz, each code lab they ran the tests of
+    (True once every test passed), and how many models of their own they have trained and kept."""
 
     quizzes: Mapping[str, float] = field(default_factory=dict)
     labs: Mapping[str, bool] = field(default_factory=dict)
+    models: int = 0
 
     @classmethod
-    def from_records(cls, best_quiz_scores: Mapping[str, float], lab_summary: Mapping[str, Any]) -> Evidence:
-        """From Store.best_quiz_scores() and Store.lab_summary() (whose values have a `solved` flag)."""
-        return cls(dict(best_quiz_scores), {lab: bool(getattr(s, "solved", s)) for lab, s in lab_summary.items()})
+    def from_records(cls, best_quiz_scores: Mapping[str, float], lab_summary: Mapping[str, Any],
+                     models: int = 0) -> Evidence:
+        """From Store.best_quiz_scores(), Store.lab_summary() (whose values have a `solved` flag) and the number of
+        the learner's saved models."""
+        return cls(dict(best_quiz_scores), {lab: bool(getattr(s, "solved", s)) for lab, s in lab_summary.items()},
+                   models)
 
 
 NO_EVIDENCE = Evidence()
+OWN_MODEL_PAGE = "ownmodel"  # the practice step that is complete only once the learner has a trained model
 
 
 @dataclass(frozen=True)
 class Need:
     """One piece of evidence a step still lacks."""
 
-    kind: str  # "quiz" or "lab"
+    kind: str  # "quiz", "lab" or "model"
     id: str  # quiz id or lab id
     text: str  # what to do, in words
 
@@ -79,13 +84,15 @@ def required_evidence(course: Course, page_id: str, path_key: str | None) -> tup
     """(kind, id) pairs a step needs besides its ticks: the module's quiz, and its labs where the path asks."""
     module = course.modules.get(page_id)
     if module is None:
-        return ()
+        return (("model", OWN_MODEL_PAGE),) if page_id == OWN_MODEL_PAGE else ()
     path = course.paths.get(path_key or "")
     labs = module.labs if path is not None and path.labs != "none" else ()
     return (("quiz", module.id), *(("lab", lab) for lab in labs))
 
 
 def _need(course: Course, kind: str, item: str, path_key: str | None, evidence: Evidence) -> Need | None:
+    if kind == "model":
+        return None if evidence.models > 0 else Need("model", item, "train a model of your own (it counts once saved)")
     if kind == "quiz":
         best = evidence.quizzes.get(item)
         if best is not None and best >= course.quiz_pass - 1e-9:

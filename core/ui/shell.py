@@ -58,10 +58,11 @@ PAGE_CSS = f"""<style>
 
 
 def evidence_of(db: Store, learner_id: int) -> progress.Evidence:
-    """What completes a step besides ticks: the learner's best quiz scores and code-lab results (none if the store
-    fails: the page still renders, and the failure is reported where it is written)."""
+    """What completes a step besides ticks: the learner's best quiz scores, code-lab results and saved models (none
+    if the store fails: the page still renders, and the failure is reported where it is written)."""
     try:
-        return progress.Evidence.from_records(db.best_quiz_scores(learner_id), db.lab_summary(learner_id))
+        return progress.Evidence.from_records(db.best_quiz_scores(learner_id), db.lab_summary(learner_id),
+                                              db.model_count(learner_id))
     except StoreError:
         return progress.NO_EVIDENCE
 

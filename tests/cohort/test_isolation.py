@@ -60,6 +60,7 @@ READS = {
     "neuron_findings": (),
     "current_job": (3600,),
     "model_records": (),
+    "model_count": (),
 }
 # one of the learner's runs by its id: for learner B each raises KeyError
 BY_RUN = {"model", "model_weights", "model_held_out"}
@@ -101,7 +102,7 @@ def test_learner_b_sees_and_changes_nothing_of_learner_a(db):
 
     for name, args in READS.items():
         assert not getattr(db, name)(b.id, *args), f"{name} leaked learner A's data to learner B"
-        if name in ("current_job", "model_records"):  # these also take the uid
+        if name in ("current_job", "model_records", "model_count"):  # these also take the uid
             assert not getattr(db, name)(b.uid, *args), f"{name} leaked learner A's data to learner B (by uid)"
     for name in BY_RUN:
         with pytest.raises(KeyError):
@@ -249,3 +250,4 @@ def test_a_queued_run_of_a_deleted_learner_never_starts(cohort, tmp_path):
     assert first.join(30)
     _delete_my_data(s, bob)
     _nothing_left(s, reg, tmp_path)
+

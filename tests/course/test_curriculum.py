@@ -96,7 +96,8 @@ def test_ticking_every_box_without_quizzes_or_labs_finishes_no_module(path_key):
     assert progress.path_share(COURSE, done, path_key) == pytest.approx(1.0), "the reading is all ticked"
     assert progress.next_step(COURSE, done, path_key) == "m00", "but nothing is shown yet"
     complete, total = progress.path_completion(COURSE, done, path_key)
-    assert complete == len(COURSE.paths[path_key].extras) and total == len(COURSE.paths[path_key].steps)
+    no_evidence = [e for e in COURSE.paths[path_key].extras if not progress.required_evidence(COURSE, e, path_key)]
+    assert complete == len(no_evidence) and total == len(COURSE.paths[path_key].steps)
     step = progress.step_progress(COURSE, done, "m00", path_key)
     assert step.status == "started" and [n.kind for n in step.needs] == ["quiz"]
 
@@ -188,3 +189,14 @@ def test_glossary_search_matches_names_aliases_and_definitions():
     assert glossary.search(terms, "") == list(terms)
     assert any(t.term.lower().startswith("perplexity") for t in glossary.search(terms, "PERPLEXITY"))
     assert glossary.search(terms, "zzzz-no-such-term") == []
+
+
+def test_the_own_model_step_is_complete_only_once_a_model_is_saved():
+    """Path C ends on 'Your own model': ticking the box is reading progress; the step needs a trained model."""
+    assert "ownmodel" in COURSE.paths["C"].steps
+    done = {"ownmodel": {progress.PAGE_SECTION}}
+    ticked = progress.step_progress(COURSE, done, "ownmodel", "C", progress.Evidence())
+    assert ticked.status == "started" and [n.kind for n in ticked.needs] == ["model"]
+    trained = progress.step_progress(COURSE, done, "ownmodel", "C", progress.Evidence(models=1))
+    assert trained.status == "done" and not trained.needs
+    assert progress.step_progress(COURSE, {}, "ownmodel", "C", progress.Evidence(models=1)).status == "started"
