@@ -194,19 +194,180 @@ def long_example(rng: random.Random, target_len: int, split: str = "train") -> D
     return DatePair(text, " ".join(d.isoformat() for d in dates), n_dates, "", tuple(spans))
 
 
+# ---------------------------------------------------------------- natural phrasing (what people type)
+# Running text also uses these spellings (not counted among FORMATS, whose per-format scores the pages show).
+RUNNING_FORMATS = FORMATS + ["{dth} of {Month} {Y}", "the {dth} of {Month} {Y}", "{Month} {dth} {Y}",
+                             "{d} {Month}, {Y}", "{Mon} {d} {Y}", "{dth} {Month} {Y}", "{Weekday}, {Month} {d}, {Y}",
+                             "{Wkd} {d} {Mon} {Y}", "{Month} the {dth}, {Y}", "{d}-{Mon}-{Y}"]
+_EVENTS = ["kickoff", "the audit", "payday", "check-in", "the final exam", "launch", "dentist", "rent due",
+           "team lunch", "the flight", "warranty ends", "board meeting", "the wedding", "invoice sent",
+           "contract signed", "move-in", "the interview", "surgery", "graduation", "the review", "trial ends",
+           "first payment", "last shift", "delivery", "renewal", "hearing", "open house", "pickup"]
+_LABELS = ["Delivery window", "Booking", "Stay", "Sprint", "Term", "Leave", "Coverage", "Period", "Trip", "Exhibit",
+           "Rental", "Promo", "Trial", "Vacation", "Contract", "Valid", "Course", "Season", "Notice period"]
+_SINGLE_PRE = ["Paid", "Renewed", "Born", "Due", "Signed", "Posted", "Started", "Expires", "Joined", "Shipped",
+               "Opened", "Closed", "Updated", "Filed", "Received", "Married", "Hired", "Released", "Returned",
+               "Booked for", "Next visit", "Deadline:", "Deadline", "Updated on", "Last seen", "RE:", "Re:",
+               "Note -", "Reminder:", "Due by", "Starts", "Ends", "Effective", "As of", "Since", "Until"]
+_TWO_VERBS = [("Renewed {} and again {}", ""), ("Paid {} and {}", ""), ("Moved from {} to {}", ""),
+              ("Meeting moved from {} to {}", ""), ("Rescheduled from {} to {}", ""), ("Pushed {} to {}", ""),
+              ("Postponed from {} to {}", ""), ("Changed the date from {} to {}", ""),
+              ("{} was moved to {}", ""), ("Opened {}, closed {}", ""), ("Bought {}, returned {}", ""),
+              ("Issued {}, expires {}", ""), ("Started {} and finished {}", ""), ("Born {}, died {}", ""),
+              ("Applied {}; accepted {}", ""), ("Sent {} and answered {}", ""), ("First visit {}, second {}", ""),
+              ("Check-in {}, check-out {}", ""), ("Ordered {} - arrived {}", ""), ("Not {} but {}", "")]
+_RANGE_JOIN = [" - ", " - ", "-", " to ", " to ", " until ", " till ", " through ", " thru ", " and "]
+_RANGE_FRAME = ["{label}: {r}", "{label} {r}", "{r}", "From {a} to {b}", "from {a} until {b}", "Between {a} and {b}",
+                "{label}: from {a} to {b}", "Closed {r}", "Away {r}", "{label} ({r})", "We stayed {r}",
+                "Valid {r}", "Available {r}", "{label} runs {a} to {b}", "{label} runs from {a} until {b}"]
+_LIST_INTRO = ["Dates:", "Dates to remember:", "Sessions on", "Classes:", "Visits:", "Payments on", "Open days:",
+               "Meetings", "Key dates -", "Deadlines:", "Shifts:", "Holidays:", "Appointments:", "Milestones:", ""]
+_GREET = ["", "", "", "Hi! ", "Hey, ", "FYI ", "ok so ", "Quick note: ", "PS ", "NB: ", "Update: ", "Heads up - "]
+
+
+def _number_bit(rng: random.Random) -> str:
+    """Other numbers that sit near dates in real text: money, times, ids, counts, versions, years alone."""
+    n = rng.randint
+    return rng.choice([
+        f"${n(1, 999)}.{n(0, 99):02d}", f"${n(1, 9)},{n(0, 999):03d}", f"{n(10, 5000)} EUR", f"USD {n(5, 900)}",
+        f"at {n(1, 12)}:{rng.choice(['00', '15', '30', '45'])}", f"at {n(0, 23):02d}:{n(0, 59):02d}",
+        f"at {n(1, 12)}{rng.choice(['am', 'pm', ' am', ' pm'])}", f"invoice #{n(100, 99999)}", f"ref {n(1000, 99999)}",
+        f"order {n(1000, 99999)}", f"room {n(1, 450)}", f"{n(2, 30)} items", f"{n(2, 14)} nights",
+        f"{n(2, 90)} min", f"v{n(1, 9)}.{n(0, 20)}", f"version {n(1, 12)}.{n(0, 9)}", f"ticket {n(100, 99999)}",
+        f"tel {n(200, 999)}-{n(1000, 9999)}", f"{n(1, 99)}%", f"page {n(1, 400)}", f"gate {rng.choice('ABCDE')}{n(1, 40)}",
+        f"{n(1, 9)}x", f"no. {n(1, 99)}", f"{n(1, 20)},{n(0, 999):03d} units", f"flight {rng.choice(['LH', 'BA', 'AF', 'UA'])}{n(10, 999)}",
+        f"score {n(0, 5)}-{n(0, 5)}", f"apt {n(1, 40)}{rng.choice('ABCD')}", f"since the {n(1950, 2049) // 10 * 10}s",
+        f"in {n(1950, 2049)}", f"batch {n(1, 99)}", f"{n(1, 5)} of {n(5, 9)}", f"seat {n(1, 40)}{rng.choice('ABCDEF')}",
+    ])
+
+
+def _running_text(rng: random.Random, d: dt.date, case: str) -> str:
+    return render(d, rng.choice(RUNNING_FORMATS), case)
+
+
+def _same_month_pair(rng: random.Random, split: str) -> tuple[dt.date, dt.date] | None:
+    """Two dates of one month, the first earlier (for "3-10 May 2022"), both in `split`; None if none found."""
+    for _ in range(20):
+        a = random_date(rng, split)
+        later = [a.replace(day=k) for k in range(a.day + 1, 32) if _valid_day(a, k)]
+        later = [b for b in later if is_test_date(b) == (split == "test")]
+        if later:
+            return a, rng.choice(later[:14])
+    return None
+
+
+def _valid_day(a: dt.date, k: int) -> bool:
+    try:
+        a.replace(day=k)
+        return True
+    except ValueError:
+        return False
+
+
+def _compact_range(rng: random.Random, a: dt.date, b: dt.date, case: str) -> str:
+    """Both dates written with the month and year once: "3-10 May 2022", "May 3 to 10, 2022"."""
+    fa, fb = _fields(a), _fields(b)
+    j = rng.choice(["-", " - ", " to ", " until ", "-"])
+    mon = rng.choice(["Month", "Month", "Mon"])
+    text = rng.choice([
+        f"{fa['d']}{j}{fb['d']} {fa[mon]} {fa['Y']}", f"{fa[mon]} {fa['d']}{j}{fb['d']}, {fa['Y']}",
+        f"{fa['dth']}{j}{fb['dth']} {fa[mon]} {fa['Y']}", f"from the {fa['dth']} to the {fb['dth']} of {fa['Month']} {fa['Y']}",
+        f"{fa[mon]} {fa['dth']}{j}{fb['dth']}, {fa['Y']}", f"{fa['d']} {fa[mon]}{j}{fb['d']} {fb[mon]} {fa['Y']}"
+        if a.month == b.month else f"{fa['d']}{j}{fb['d']} {fa[mon]} {fa['Y']}",
+    ])
+    return text.lower() if case == "lower" else text.upper() if case == "upper" else text
+
+
+def natural_example(rng: random.Random, split: str = "train") -> DatePair:
+    """One short piece of natural text with 1-5 dates, the way people write them: several dates in a sentence,
+    ranges (' - ', 'to', 'until', '3-10 May 2022'), lists, notes and headings, parentheses, ordinals and other
+    numbers nearby (money, times, ids). Target: every date in order of appearance, as in the memos."""
+    case = rng.choices(CASES, [0.85, 0.11, 0.04])[0]
+    kind = rng.choices(["single", "two", "range", "compact", "list", "events"], [0.2, 0.2, 0.2, 0.1, 0.15, 0.15])[0]
+    if kind == "compact":
+        pair = _same_month_pair(rng, split)
+        if pair is not None:
+            a, b = pair
+            r = _compact_range(rng, a, b, case)
+            label = rng.choice(_LABELS)
+            text = rng.choice([f"{label}: {r}", f"{label} {r}", r, f"{label} ({r})", f"We're away {r}",
+                               f"Closed {r}.", f"{r}: {rng.choice(_EVENTS)}"])
+            return _finish(rng, text, [a, b], case)
+        kind = "range"
+    if kind == "single":
+        d = random_date(rng, split)
+        t = _running_text(rng, d, case)
+        pre = rng.choice(_SINGLE_PRE)
+        text = rng.choice([f"{pre} {t}", f"{pre} {t}.", f"{pre} {t}!", f"{t}", f"{t}: {rng.choice(_EVENTS)}",
+                           f"{rng.choice(_EVENTS).capitalize()} ({t})", f"{rng.choice(_EVENTS).capitalize()} on {t}",
+                           f"Can we do {t}?", f"Is {t} ok?", f"{rng.choice(_EVENTS).capitalize()} - {t}",
+                           f"Minutes, {t}", f"{rng.choice(_LABELS)} starts {t}."])
+        return _finish(rng, text, [d], case)
+    if kind == "two":
+        a, b = random_date(rng, split), random_date(rng, split)
+        frame = rng.choice(_TWO_VERBS)[0]
+        return _finish(rng, frame.format(_running_text(rng, a, case), _running_text(rng, b, case)), [a, b], case)
+    if kind == "range":
+        a, b = sorted([random_date(rng, split), random_date(rng, split)]) if rng.random() < 0.8 else \
+            (random_date(rng, split), random_date(rng, split))
+        ta, tb = _running_text(rng, a, case), _running_text(rng, b, case)
+        if rng.random() < 0.5:  # one spelling for both ends, as people usually do
+            fmt = rng.choice(RUNNING_FORMATS)
+            ta, tb = render(a, fmt, case), render(b, fmt, case)
+        frame = rng.choice(_RANGE_FRAME)
+        text = frame.format(label=rng.choice(_LABELS), r=ta + rng.choice(_RANGE_JOIN) + tb, a=ta, b=tb)
+        return _finish(rng, text, [a, b], case)
+    n = rng.randint(2, MAX_DATES) if kind == "list" else rng.randint(2, 4)
+    dates = [random_date(rng, split) for _ in range(n)]
+    if rng.random() < 0.5:
+        dates.sort()
+    fmt = rng.choice(RUNNING_FORMATS) if rng.random() < 0.6 else None
+    texts = [render(d, fmt, case) if fmt else _running_text(rng, d, case) for d in dates]
+    if kind == "list":
+        sep = rng.choice([", ", "; ", " / ", ", ", " and "])
+        body = sep.join(texts[:-1]) + rng.choice([" and ", ", ", ", and ", " or ", sep]) + texts[-1]
+        if rng.random() < 0.2:
+            body = " ".join(f"{i + 1}) {t}" for i, t in enumerate(texts))
+        return _finish(rng, f"{rng.choice(_LIST_INTRO)} {body}".strip(), dates, case)
+    events = rng.sample(_EVENTS, n)
+    joiner = rng.choice([". ", "; ", ", ", " | "])
+    style = rng.choice(["{e}: {t}", "{e} {t}", "{e} on {t}", "{t} {e}", "{e} ({t})"])
+    parts = [style.format(e=e.capitalize() if joiner == ". " or i == 0 else e, t=t)
+             for i, (e, t) in enumerate(zip(events, texts, strict=True))]
+    return _finish(rng, joiner.join(parts), dates, case)
+
+
+def _finish(rng: random.Random, text: str, dates: list[dt.date], case: str) -> DatePair:
+    """Add a greeting, numbers nearby and end punctuation at random; the case of the whole text follows `case`."""
+    if rng.random() < 0.45:
+        bit = _number_bit(rng)
+        text = rng.choice([f"{text} ({bit})", f"{text}, {bit}", f"{bit.capitalize()}: {text}", f"{text} - {bit}",
+                           f"{text} {bit}"])
+    if rng.random() < 0.15:
+        text += ", " + _number_bit(rng)
+    text = rng.choice(_GREET) + text
+    if text[-1] not in ".!?)" and rng.random() < 0.4:
+        text += rng.choice([".", ".", "!", "?"])
+    text = text[0].upper() + text[1:] if case == "as is" else text.lower() if case == "lower" else text.upper()
+    return DatePair(text, " ".join(d.isoformat() for d in dates), len(dates), "", ())
+
+
 LONG_LEN = (30, 250)
 LONG_SPLIT_MIN = 100  # "the long split": memos of 100-270 characters with 2-5 dates
 
 
 def date_dataset(n: int, seed: int, split: str = "test", kind: str = "short",
                  length: tuple[int, int] = LONG_LEN) -> list[DatePair]:
-    """n fresh examples. kind: "short" (one date, all formats) or "long" (memos, lengths drawn from `length`)."""
+    """n fresh examples. kind: "short" (one date, all formats), "long" (memos, lengths drawn from `length`) or
+    "natural" (short natural text with 1-5 dates: ranges, lists, notes, numbers nearby)."""
     rng = random.Random(f"dates-{kind}-{split}-{seed}")
     if kind == "short":
         return [short_example(rng, split) for _ in range(n)]
     if kind == "long":
         return [long_example(rng, rng.randint(*length), split) for _ in range(n)]
-    raise ValueError(f"kind must be 'short' or 'long', got {kind!r}.")
+    if kind == "natural":
+        return [natural_example(rng, split) for _ in range(n)]
+    raise ValueError(f"kind must be 'short', 'long' or 'natural', got {kind!r}.")
 
 
 def encode_pairs(pairs: list[DatePair]) -> tuple[Tensor, Tensor, Tensor]:
@@ -222,10 +383,15 @@ def encode_pairs(pairs: list[DatePair]) -> tuple[Tensor, Tensor, Tensor]:
     return src_t, torch.tensor([len(s) for s in src]), tgt_t
 
 
-def training_batch(step: int, batch: int, long_batch: int, seed: int, long_fraction: float = 0.5) -> list[DatePair]:
+def training_batch(step: int, batch: int, long_batch: int, seed: int, long_fraction: float = 0.5,
+                   natural_fraction: float = 0.0, natural_batch: int = 48) -> list[DatePair]:
     """Batch `step` of the training stream (a pure function of step and seed, so runs resume exactly). Each batch
-    is all-short (`batch` dates) or all-long (`long_batch` memos of similar length), so padding stays small."""
+    is all-short (`batch` dates), all-long (`long_batch` memos of similar length) or, with probability
+    `natural_fraction`, all natural text (`natural_batch` pieces), so padding stays small. With
+    natural_fraction 0 the stream is the one the first checkpoints were trained on."""
     rng = random.Random(f"dates-train-{seed}-{step}")
+    if natural_fraction > 0 and rng.random() < natural_fraction:
+        return [natural_example(rng, "train") for _ in range(natural_batch)]
     if rng.random() < long_fraction:
         lo = rng.randint(*LONG_LEN)
         hi = min(LONG_LEN[1], lo + 30)

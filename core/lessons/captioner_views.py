@@ -3,7 +3,17 @@ channels, and the single cell a hard-attention step read (Modules 6 and 7)."""
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
+
+from core.data import scenes
+
+# Scene numbers of the Module 6 demo (core.ui.lessons.captioning): the first picture a learner sees is one the
+# shipped captioner describes exactly; its known mistakes are offered separately (tests/lessons/test_captioner_views.py
+# checks both against the checkpoint).
+DEFAULT_SCENE = 34  # "two green triangles at the top and in the centre and a green square on the right"
+KNOWN_MISTAKES = (0, 31, 30)  # wrong count of triangles, a circle called a square, two triangles split in three
 
 
 def feature_strength(fmap: np.ndarray) -> np.ndarray:
@@ -23,3 +33,9 @@ def hard_cell_map(weights: np.ndarray, cell: int) -> np.ndarray:
     one_hot = np.zeros_like(weights)
     one_hot.flat[cell] = 1.0
     return one_hot
+
+
+def demo_scene(seed: int) -> tuple[scenes.Scene, np.ndarray]:
+    """(scene, picture) number `seed` of the demos; offset 10,000: not the training or evaluation streams."""
+    scene = scenes.random_scene(random.Random(10_000 + seed))
+    return scene, scenes.render(scene, noise_seed=seed)

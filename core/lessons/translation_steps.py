@@ -4,6 +4,7 @@ decoder's greedy steps one by one (its top candidates and, with attention, where
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import torch
 
 from core.data import tasks
 from core.models.seq2seq import Seq2Seq
+from core.training import seq2seq as seq2seq_training
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Walkthrough:
     context: list[float]  # the encoder's summary vector (both directions' final states)
     steps: list[Step]
     notes: list[str]
+    check: seq2seq_training.Check | None = None  # reasons not to trust `output` (None when nothing was read)
 
 
 def walkthrough(model: Seq2Seq, text: object) -> Walkthrough:
@@ -38,6 +41,7 @@ def walkthrough(model: Seq2Seq, text: object) -> Walkthrough:
     device = next(model.parameters()).device
     src, src_len = torch.tensor([ids], device=device), torch.tensor([len(ids)], device=device)
     steps: list[Step] = []
+    log_prob = 0.0
     with torch.inference_mode():
         annotations, summary, mask, keys, s = model._start(src, src_len)
         enc = (annotations, summary, mask, keys)
@@ -49,6 +53,7 @@ def walkthrough(model: Seq2Seq, text: object) -> Walkthrough:
             q, i = p.topk(3)
             top = [(tasks.TGT_VOCAB.tokens[j], round(float(v), 4)) for v, j in zip(q.tolist(), i.tolist(), strict=True)]
             y = int(p.argmax())
+            log_prob += float(torch.log(p[y]))
             steps.append(Step(tasks.TGT_VOCAB.tokens[y], top, int(alpha[0].argmax()) if alpha is not None else None))
             if y == model.cfg.eos_id:
                 break
@@ -56,7 +61,8 @@ def walkthrough(model: Seq2Seq, text: object) -> Walkthrough:
     if steps and steps[-1].char != tasks.TGT_VOCAB.tokens[model.cfg.eos_id]:
         notes.append("The model never produced its end token; the answer was cut at the length limit.")
     output = tasks.TGT_VOCAB.decode([tasks.TGT_VOCAB.index[step.char] for step in steps])
-    return Walkthrough(clean, output, [round(v, 4) for v in summary[0].tolist()], steps, notes)
+    check = seq2seq_training.check_answer(clean, output, math.exp(log_prob))
+    return Walkthrough(clean, output, [round(v, 4) for v in summary[0].tolist()], steps, notes, check)
 
 
 def memo(length: int, seed: int) -> tasks.DatePair:

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import time
 from collections import defaultdict
@@ -20,7 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
+import yaml
 
+from core import settings
 from core.data import tasks
 from core.models import inference
 from core.models.seq2seq import Seq2Seq, Seq2SeqConfig, num_params
@@ -39,6 +42,8 @@ class Seq2SeqTrainConfig:
     batch: int = 64  # single dates per short batch
     long_batch: int = 32  # memos per long batch
     long_fraction: float = 0.5
+    natural_fraction: float = 0.0  # share of batches of natural text (tasks.natural_example); 0: memos only
+    natural_batch: int = 48
     lr: float = 3e-3
     min_lr_fraction: float = 0.1
     warmup_steps: int = 100
@@ -64,44 +69,55 @@ class DatesRecipe:
     train: Seq2SeqTrainConfig = field(default_factory=Seq2SeqTrainConfig)
     notes: str = ""
     tags: list[str] = field(default_factory=list)
+    stage1: Seq2SeqTrainConfig | None = None  # trained first (or its saved weights reused), then `train` continues
 
 
-_EQUAL = ("Same data stream (seed 0), same 1,000 steps, same hidden size 128 and optimiser as its pair: the only "
-          "difference is attention. The plain decoder gets the encoder summary at every step (Cho et al. 2014), "
-          "not only as its first state.")
-SHIPPED_RUN_NOTES = {
-    n: f"This run started with a 1,500-step cosine schedule and was resumed at step {k} with the 1,000-step "
-       "budget (to finish on a shared CPU in time); a fresh run follows the 1,000-step schedule throughout."
-    for n, k in (("dates-plain", 509),)
-}
-_COVERAGE = (" Attention here is additive (Bahdanau) with a coverage term (Tu et al. 2016): measured on this "
-             "recipe, plain Bahdanau attention learned single dates (99.5% at step 500) but kept repeating the "
-             "first date of multi-date memos (26% exact match on memos at step 500).")
+# Two stages, the same for every model of the comparison: the first recipe (1,000 steps of single dates and memos),
+# then 700 steps on a stream where half of the batches are natural text (ranges, lists, notes, numbers nearby).
+MEMOS_TRAIN = Seq2SeqTrainConfig(steps=1000)
+NATURAL_TRAIN = Seq2SeqTrainConfig(steps=700, long_fraction=0.4, natural_fraction=0.5, lr=2e-3, warmup_steps=50,
+                                   seed=1)
+_EQUAL = ("Same data, same budget, same hidden size 128 and optimiser as its pair: stage 1 is 1,000 steps of single "
+          "dates and memos (seed 0), stage 2 continues for 700 steps on a stream where half of the batches are "
+          "natural text (ranges, lists, notes and headings with other numbers nearby), 20% memos and 30% single "
+          "dates (seed 1). Only the attention "
+          "differs. The plain decoder gets the encoder summary at every step (Cho et al. 2014), not only as its "
+          "first state.")
+SHIPPED_RUN_NOTES: dict[str, str] = {}
+_COVERAGE = (" Attention here is additive (Bahdanau) with a coverage term (Tu et al. 2016): the score also sees how "
+             "much each input position was already attended. Measured on the first recipe (single dates and memos), "
+             "plain Bahdanau attention learned single dates (99.5% at step 500) but kept repeating the first date "
+             "of multi-date memos (26% exact match on memos at step 500).")
 RECIPES: dict[str, DatesRecipe] = {
     r.name: r
     for r in [
         DatesRecipe("dates-attention", "Dates, bi-GRU 128 + additive attention (with coverage)",
-                    dates_config("additive", coverage=True), notes=_EQUAL + _COVERAGE,
-                    tags=["lab03", "attention", "size-explorer"]),
+                    dates_config("additive", coverage=True), NATURAL_TRAIN, notes=_EQUAL + _COVERAGE,
+                    tags=["lab03", "attention", "size-explorer"], stage1=MEMOS_TRAIN),
         DatesRecipe("dates-plain", "Dates, bi-GRU 128, fixed context vector (no attention)", dates_config("none"),
-                    notes=_EQUAL, tags=["lab03", "baseline"]),
+                    NATURAL_TRAIN, notes=_EQUAL, tags=["lab03", "baseline"], stage1=MEMOS_TRAIN),
         DatesRecipe("dates-attention-small", "Dates, bi-GRU 32 + additive attention (with coverage)",
                     dates_config("additive", 32, 16, 16, coverage=True),
-                    notes="Model-size explorer: the same recipe as dates-attention at hidden 32.",
+                    notes="Model-size explorer: the first dates-attention recipe (1,000 steps of single dates and "
+                          "memos, no natural text) at hidden 32.",
                     tags=["size-explorer"]),
         DatesRecipe("dates-attention-medium", "Dates, bi-GRU 64 + additive attention (with coverage)",
                     dates_config("additive", 64, 24, 32, coverage=True),
-                    notes="Model-size explorer: the same recipe as dates-attention at hidden 64.",
+                    notes="Model-size explorer: the first dates-attention recipe (1,000 steps of single dates and "
+                          "memos, no natural text) at hidden 64.",
                     tags=["size-explorer"]),
-        DatesRecipe("dates-plain-2x", "Dates, bi-GRU 128, no attention, twice the training budget",
+        DatesRecipe("dates-plain-2x", "Dates, bi-GRU 128, no attention, twice the first training budget",
                     dates_config("none"), Seq2SeqTrainConfig(steps=2000),
-                    notes="Not-starved check: the baseline with 2,000 steps (the same stream continued).",
+                    notes="Not-starved check: the first baseline recipe (single dates and memos only) with 2,000 "
+                          "steps (the same stream continued).",
                     tags=["baseline", "check"]),
         DatesRecipe("dates-bahdanau", "Dates, bi-GRU 128 + additive attention without coverage",
-                    dates_config("additive"), notes=_EQUAL, tags=["ablation"]),
+                    dates_config("additive"), NATURAL_TRAIN,
+                    notes=_EQUAL + " Pure additive (Bahdanau) attention: no coverage term.", tags=["ablation"],
+                    stage1=MEMOS_TRAIN),
         DatesRecipe("dates-dot", "Dates, bi-GRU 128 + dot-product (Luong) attention", dates_config("dot"),
-                    notes="Seed extension: dot-product attention in place of additive, same recipe.",
-                    tags=["extension"]),
+                    NATURAL_TRAIN, notes="Seed extension: dot-product attention in place of additive, same recipe.",
+                    tags=["extension"], stage1=MEMOS_TRAIN),
     ]
 }
 
@@ -138,6 +154,7 @@ def train(model: Seq2Seq, cfg: Seq2SeqTrainConfig, on_step: Callable[[StepInfo],
     t0, elapsed0, last_ckpt = time.process_time(), hist["elapsed_s"], time.perf_counter()
     val_short = tasks.date_dataset(200, seed=99, split="test", kind="short")
     val_long = tasks.date_dataset(100, seed=99, split="test", kind="long")
+    val_natural = tasks.date_dataset(100, seed=99, split="test", kind="natural") if cfg.natural_fraction else []
 
     def state() -> dict:
         hist["elapsed_s"] = elapsed0 + time.process_time() - t0
@@ -149,7 +166,8 @@ def train(model: Seq2Seq, cfg: Seq2SeqTrainConfig, on_step: Callable[[StepInfo],
         if should_stop is not None and should_stop():
             hist["stopped"] = "should_stop"
             break
-        pairs = tasks.training_batch(step, cfg.batch, cfg.long_batch, cfg.seed, cfg.long_fraction)
+        pairs = tasks.training_batch(step, cfg.batch, cfg.long_batch, cfg.seed, cfg.long_fraction,
+                                     cfg.natural_fraction, cfg.natural_batch)
         src, src_len, tgt = (t.to(device) for t in tasks.encode_pairs(pairs))
         lr = lr_at(cfg, step)
         for group in opt.param_groups:
@@ -167,7 +185,9 @@ def train(model: Seq2Seq, cfg: Seq2SeqTrainConfig, on_step: Callable[[StepInfo],
         val = None
         if cfg.eval_every and step % cfg.eval_every == 0:
             val = {"short": accuracy(model, val_short), "long": accuracy(model, val_long)}
-            hist["val"].append([step, val["short"], val["long"]])
+            if val_natural:
+                val["natural"] = accuracy(model, val_natural)
+            hist["val"].append([step, val["short"], val["long"], *([val["natural"]] if val_natural else [])])
             model.train()
         hist["elapsed_s"] = elapsed0 + time.process_time() - t0
         if on_step is not None:
@@ -234,6 +254,9 @@ def evaluate(model: Seq2Seq, n: int = EVAL_N, seed: int = EVAL_SEED) -> dict:
     input-length bucket, by format and by number of dates. Deterministic for a given seed."""
     short = tasks.date_dataset(n, seed, "test", "short")
     long = tasks.date_dataset(n, seed, "test", "long")
+    natural = tasks.date_dataset(n, seed, "test", "natural")
+    p_natural, _ = decode(model, natural)
+    hit_n = [p == q.target for p, q in zip(p_natural, natural, strict=True)]
     p_short, _ = decode(model, short)
     p_long, a_long = decode(model, long, with_attention=model.cfg.attention != "none")
     hit_s = [p == q.target for p, q in zip(p_short, short, strict=True)]
@@ -253,7 +276,8 @@ def evaluate(model: Seq2Seq, n: int = EVAL_N, seed: int = EVAL_SEED) -> dict:
               for q, p, h in zip(short + long, p_short + p_long, hit_s + hit_l, strict=True) if not h][:8]
     return {
         "test": f"fresh held-out dates (seed {seed}): {n} single dates in {len(tasks.FORMATS)} formats, {n} memos "
-                f"of {tasks.LONG_LEN[0]}-{tasks.LONG_LEN[1]}(+20) characters with 1-{tasks.MAX_DATES} dates",
+                f"of {tasks.LONG_LEN[0]}-{tasks.LONG_LEN[1]}(+20) characters with 1-{tasks.MAX_DATES} dates, {n} "
+                "pieces of natural text (ranges, lists, notes, numbers nearby)",
         "all_formats": _rate(hit_s),
         "long_memos": _rate(hit_l),
         "long_split": {**_rate(split), "definition": f"memos of {tasks.LONG_SPLIT_MIN}+ characters (2-5 dates)"},
@@ -261,9 +285,38 @@ def evaluate(model: Seq2Seq, n: int = EVAL_N, seed: int = EVAL_SEED) -> dict:
         "by_length": {b: _rate(by_len[b]) for b in buckets},
         "by_format": {f: _rate(by_fmt[f]) for f in tasks.FORMATS if f in by_fmt},
         "by_n_dates": {str(k): _rate(by_n[k]) for k in sorted(by_n)},
+        "natural_text": _rate(hit_n),
+        "handwritten": handwritten_score(model),
         "attention_on_right_date": round(sum(masses) / len(masses), 4) if masses else None,
         "errors": errors,
+        "natural_errors": [{"source": q.source, "target": q.target, "predicted": p}
+                           for q, p, h in zip(natural, p_natural, hit_n, strict=True) if not h][:8],
     }
+
+
+HANDWRITTEN = settings.ASSETS / "dates_handwritten.yaml"
+
+
+def handwritten_set() -> list[tasks.DatePair]:
+    """The hand-written evaluation sentences (assets/dates_handwritten.yaml): never generated, never trained on."""
+    items = yaml.safe_load(HANDWRITTEN.read_text(encoding="utf-8"))["items"]
+    return [tasks.DatePair(it["text"], it["expected"], len(it["expected"].split(" "))) for it in items]
+
+
+def handwritten_score(model: Seq2Seq) -> dict:
+    """Exact match on the hand-written set, with every answer and whether the unsure-check flagged it."""
+    pairs = handwritten_set()
+    rows = []
+    for pair in pairs:
+        tr = translate(model, pair.source)
+        rows.append({"text": pair.source, "expected": pair.target, "predicted": tr.output,
+                     "correct": tr.output == pair.target, "flagged": bool(tr.check and tr.check.unsure),
+                     "probability": tr.check.probability if tr.check else 0.0})
+    wrong = [r for r in rows if not r["correct"]]
+    right = [r for r in rows if r["correct"]]
+    return {"n": len(rows), "exact_match": round(len(right) / len(rows), 4),
+            "wrong_flagged": sum(r["flagged"] for r in wrong), "wrong": len(wrong),
+            "right_flagged": sum(r["flagged"] for r in right), "rows": rows}
 
 
 # ---------------------------------------------------------------- what pages call
@@ -275,6 +328,133 @@ class Translation:
     output_tokens: list[str]  # one per output step, "<eos>" last when produced
     attention: list[list[float]] | None  # (len(output_tokens), len(source_tokens)); None without attention
     notes: list[str]
+    check: Check | None = None  # how much to trust `output` (None when there was nothing to read)
+
+
+# ---------------------------------------------------------------- is the answer trustworthy?
+UNSURE_PROB = 0.5  # below this sequence probability the answer is shown as a guess
+_MONTH_RE = "|".join([*tasks.MONTHS, "Sept", *(m[:3] for m in tasks.MONTHS)])  # longest first, whole words
+_YEAR = r"(?:19[5-9]\d|20[0-4]\d)"
+# Date-like spans: numbers with / . - separators, 8-digit YYYYMMDD, and a month name with a year within a few words.
+_DATE_LIKE = re.compile(
+    r"\b(?:\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}(?:\d{2})?)\b|"
+    rf"\b{_YEAR}[01]\d[0-3]\d\b|"
+    rf"(?:\b\d{{1,2}}(?:st|nd|rd|th)?[\s\-]+(?:of\s+)?)?\b(?:{_MONTH_RE})\b\.?"
+    rf"(?:[\s,\-]+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?)?(?:[\s,\-]|to|until)+"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?[\s,]+)?(?:{_YEAR}|'\d{{2}})\b", re.IGNORECASE)
+
+
+# A day number that opens a range just before a date ("5 to 9 May 2023", "the 1st to the 15th of August 2022").
+_RANGE_START = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?(?:\s+(?:of\s+)?[a-z]{3,9}\.?)?\s*"
+                          r"(?:-|to|until|till|through|and)\s*(?:the\s+)?$", re.IGNORECASE)
+_RANGE_INSIDE = re.compile(r"\d(?:st|nd|rd|th)?\s*(?:-|to|until|till|through)\s*\d{1,2}(?:st|nd|rd|th)?\b"
+                           r"(?!\s*[/.\-]\d)", re.IGNORECASE)
+
+
+@dataclass
+class Check:
+    """Why an answer may be wrong, found without knowing the right answer."""
+
+    probability: float  # product of the probabilities of the characters the model chose (greedy), 0-1
+    invalid: list[str]  # output pieces that are not calendar dates (2021-02-30, 2021-1-5, ...)
+    unsupported: list[str]  # output dates whose year or day number does not occur in the input
+    unused: list[str]  # date-like spans of the input that no output date accounts for
+    reasons: list[str]  # one sentence per problem, for the learner
+    extra: int = 0  # how many more dates the answer has than the input seems to hold
+
+    @property
+    def unsure(self) -> bool:
+        return bool(self.reasons)
+
+
+def date_like_spans(text: str) -> list[str]:
+    """Pieces of `text` that look like a full date (day, month and year), by a rule independent of the model."""
+    return [m.group(0).strip(" ,-") for m in _DATE_LIKE.finditer(text)]
+
+
+def expected_dates(text: str) -> int:
+    """How many dates `text` seems to hold: one per date-like span, two for a span that is a range of days
+    ("10-12 October 2019", "5 to 9 May 2023")."""
+    n = 0
+    for m in _DATE_LIKE.finditer(text):
+        span = m.group(0)
+        has_month = any(re.search(rf"\b{mo[:3]}", span, re.IGNORECASE) for mo in tasks.MONTHS)
+        ranged = bool(_RANGE_START.search(text[: m.start()])) or (has_month and bool(_RANGE_INSIDE.search(span)))
+        n += 2 if ranged else 1
+    return n
+
+
+def _span_readings(span: str) -> tuple[set[int], set[int], set[int]]:
+    """Years, months and days a date-like span could mean (generous: every reading of its numbers; no days
+    when the span holds none besides the year)."""
+    years = {int(y) for y in re.findall(rf"(?<!\d){_YEAR}", span)}
+    years |= {1900 + int(y) if int(y) >= 50 else 2000 + int(y) for y in re.findall(r"(?<![\d'])\d{2}$", span)}
+    years |= {1900 + int(y) if int(y) >= 50 else 2000 + int(y) for y in re.findall(r"'(\d{2})\b", span)}
+    months = {i + 1 for i, m in enumerate(tasks.MONTHS) if re.search(rf"\b{m[:3]}", span, re.IGNORECASE)}
+    nums = [int(x) for x in re.findall(r"\d+", span)]
+    if re.fullmatch(rf"{_YEAR}\d{{4}}", span):
+        return years, {int(span[4:6])}, {int(span[6:8])}
+    if not months:
+        months |= {n for n in nums[:3] if 1 <= n <= 12}
+    # A two-digit year ("5/17/84") is not a day; a number that occurs twice ("12.12.12") may be both.
+    short_years = {y % 100 for y in years}
+    days = {n for n in nums if 1 <= n <= 31 and (n not in short_years or nums.count(n) > 1 or len(nums) > 2)}
+    return years, months, days
+
+
+def check_answer(text: str, output: str, probability: float) -> Check:
+    """Flags an answer that should not be presented as the answer: low probability, a piece that is not a valid
+    date, a date whose year or day is nowhere in the input, or a date-like span of the input left unused."""
+    pieces = [p for p in output.split(" ") if p]
+    invalid = [p for p in pieces if not _valid_iso(p)]
+    valid = [dt.date.fromisoformat(p) for p in pieces if p not in invalid]
+    numbers = {int(n) for n in re.findall(r"\d+", text)}
+    compact = set(re.findall(r"\d{8}", text))
+    unsupported = []
+    for d in valid:
+        if d.strftime("%Y%m%d") in compact:
+            continue
+        year_ok = d.year in numbers or (d.year % 100) in numbers
+        if not (year_ok and d.day in numbers):
+            unsupported.append(d.isoformat())
+    unused, taken = [], set()
+    for span in date_like_spans(text):  # each date-like span needs an output date of its own that fits it
+        years, months, days = _span_readings(span)
+        fits = [i for i, d in enumerate(valid)
+                if d.year in years and d.month in months and (not days or d.day in days) and i not in taken]
+        if fits:
+            taken.add(fits[0])
+        else:
+            unused.append(span)
+    extra = max(0, len(pieces) - expected_dates(text))
+    reasons = []
+    if probability < UNSURE_PROB:
+        reasons.append(f"The model gives its own answer a probability of only {probability:.0%}.")
+    if invalid:
+        shown = ", ".join(p if len(p) <= 12 else p[:10] + "..." for p in invalid)
+        reasons.append(f"{shown} is not a valid calendar date.")
+    if unsupported:
+        reasons.append(f"{', '.join(unsupported)}: that year or day number does not appear in the input.")
+    if unused:
+        reasons.append("The input seems to contain a date the answer does not include: "
+                       + ", ".join(f"'{u}'" for u in unused) + ".")
+    if extra and len(pieces) > 1:
+        reasons.append(f"The answer has {len(pieces)} dates but the input seems to hold "
+                       f"{len(pieces) - extra}: one may be invented or written twice.")
+    if not pieces:
+        reasons.append("The model wrote no date at all.")
+    return Check(probability, invalid, unsupported, unused, reasons, extra)
+
+
+def sequence_probability(model: Seq2Seq, src: torch.Tensor, src_len: torch.Tensor, out_ids: list[int]) -> float:
+    """P(out_ids | src) under the model: the product of each chosen character's probability (teacher-forced on the
+    greedy output, so it is the probability of exactly what was shown)."""
+    if not out_ids:
+        return 0.0
+    with torch.inference_mode():
+        logits, _ = model(src, src_len, torch.tensor([out_ids], device=src.device))
+        logp = torch.log_softmax(logits[0], -1).gather(1, torch.tensor(out_ids, device=src.device)[:, None])
+    return math.exp(float(logp.sum()))
 
 
 def translate(model: Seq2Seq, text: object) -> Translation:
@@ -295,9 +475,9 @@ def translate(model: Seq2Seq, text: object) -> Translation:
     if int(out.lengths[0]) >= out.tokens.shape[1]:
         notes.append("The model never produced its end token; the answer was cut at the length limit.")
     output = tasks.TGT_VOCAB.decode(out_ids)
-    if output and not all(_valid_iso(x) for x in output.split(" ")):
-        notes.append("The answer is not a valid calendar date: the input is probably outside what it learned.")
-    return Translation(clean, output, [tasks.SRC_VOCAB.tokens[i] for i in ids], tokens, attention, notes)
+    prob = sequence_probability(model, src.to(device), torch.tensor([len(ids)], device=device), out_ids)
+    check = check_answer(clean, output, prob)
+    return Translation(clean, output, [tasks.SRC_VOCAB.tokens[i] for i in ids], tokens, attention, notes, check)
 
 
 def _valid_iso(s: str) -> bool:
@@ -380,7 +560,8 @@ def _curve(hist: dict, points: int = 300) -> dict:
     return {"window": k, "step": [hist["step"][min(i + k, n) - 1] for i in range(0, n, k)],
             "train_loss": pool(hist["loss"]), "grad_norm": pool(hist["grad_norm"]),
             "lr": [round(v, 6) for v in pool(hist["lr"])],
-            "val_exact_match": [{"step": s, "short": a, "long": b} for s, a, b in hist["val"]]}
+            "val_exact_match": [dict(zip(("step", "short", "long", "natural"), row, strict=False))
+                                for row in hist["val"]]}
 
 
 def heatmap_examples(model: Seq2Seq) -> list[dict]:
@@ -418,14 +599,72 @@ def run_recipe(name: str, resume: bool, threads: int) -> dict:
 
     def on_step(info: StepInfo) -> None:
         if info.step % 50 == 0 or info.val is not None:
-            val = f" val short {info.val['short']:.3f} long {info.val['long']:.3f}" if info.val else ""
+            val = ""
+            if info.val:
+                natural = f" natural {info.val['natural']:.3f}" if "natural" in info.val else ""
+                val = f" val short {info.val['short']:.3f} long {info.val['long']:.3f}{natural}"
             print(f"[{name}] step {info.step} loss {info.loss:.4f} gnorm {info.grad_norm:.2f} lr {info.lr:.2e} "
                   f"{info.elapsed_s:.0f}s{val}", flush=True)
 
     print(f"[{name}] {num_params(model):,} params, device {device}, {threads} thread(s)", flush=True)
     t_wall = time.perf_counter()
+    stage1 = None
+    if recipe.stage1 is not None:  # when resuming stage 2, only stage 1's facts are needed
+        stage1 = _stage1(name, model, recipe.stage1, work, on_step, load_weights=resume_state is None)
     hist = train(model, recipe.train, on_step=on_step, resume=resume_state, on_checkpoint=on_checkpoint)
-    wall = time.perf_counter() - t_wall
+    return record(name, model, hist, stage1, time.perf_counter() - t_wall, threads, device)
+
+
+def finalize_from_state(name: str, threads: int, note: str) -> dict:
+    """Ship the last saved state of an interrupted run (runs_dir()/NAME/state.pt) as it is, with `note` saying why
+    it stopped early; the manifest records the steps it really took."""
+    recipe = RECIPES[name]
+    device = inference.choose_device()
+    work = runs_dir() / name
+    state = torch.load(work / "state.pt", map_location="cpu", weights_only=False)
+    model = Seq2Seq(recipe.model).to(device)
+    model.load_state_dict(state["model"])
+    hist = state["history"]
+    hist["stopped"] = f"stopped by hand at step {state['step']} of {recipe.train.steps}"
+    stage1 = _stage1(name, model, recipe.stage1, work, lambda info: None, load_weights=False) \
+        if recipe.stage1 is not None else None
+    SHIPPED_RUN_NOTES[name] = note
+    return record(name, model, hist, stage1, None, threads, device)
+
+
+def refresh(name: str, threads: int, stage1_file: Path | None = None) -> dict:
+    """Re-measure a shipped checkpoint (metrics, hand-written set, latency, memory, heatmaps) and rewrite its
+    manifest entry with the recipe's current notes; training facts and curves stay as recorded. With
+    `stage1_file` (the stage-1 checkpoint), also record how that model did on natural text and the hand-written
+    set, so pages can say what the natural-text stage changed."""
+    recipe = RECIPES[name]
+    device = inference.choose_device()
+    model, entry = load(name, device)
+    metrics = evaluate(model)
+    if stage1_file is not None and entry["training"].get("stage1"):
+        before = load_file(stage1_file, device)
+        natural = tasks.date_dataset(EVAL_N, EVAL_SEED, "test", "natural")
+        preds, _ = decode(before, natural)
+        hand = handwritten_score(before)
+        entry["training"]["stage1"]["metrics"] = {
+            **entry["training"]["stage1"].get("metrics", {}),
+            "natural_text": _rate([p == q.target for p, q in zip(preds, natural, strict=True)])["exact_match"],
+            "handwritten": hand["exact_match"], "handwritten_wrong_flagged": hand["wrong_flagged"],
+            "handwritten_wrong": hand["wrong"]}
+    entry = {**entry, "title": recipe.title, "tags": recipe.tags, "metrics": metrics,
+             "accuracy_vs_length": {b: v["exact_match"] for b, v in metrics["by_length"].items()},
+             "latency": measure_latency(model), "memory": measure_memory(model), "heatmaps": heatmap_examples(model),
+             "recipe": {**entry["recipe"], "notes": recipe.notes}, "hardware": hardware(threads, device),
+             "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    entry["training"]["note"] = entry["training"].get("note") or SHIPPED_RUN_NOTES.get(name, "")
+    checkpoints.register(name, entry)
+    return entry
+
+
+def record(name: str, model: Seq2Seq, hist: dict, stage1: dict | None, wall: float | None, threads: int,
+           device: torch.device) -> dict:
+    """Save `model` as checkpoints/NAME.pt, measure what ships and write its manifest entry."""
+    recipe = RECIPES[name]
     path = checkpoints.CHECKPOINT_DIR / f"{name}.pt"
     facts = save_file(path, model)
     shipped = load_file(path, device)  # measure what ships (float16 weights)
@@ -438,8 +677,12 @@ def run_recipe(name: str, resume: bool, threads: int) -> dict:
         "accuracy_vs_length": {b: v["exact_match"] for b, v in metrics["by_length"].items()},
         "latency": measure_latency(shipped), "memory": measure_memory(shipped),
         "heatmaps": heatmap_examples(shipped),
-        "training": {"steps": hist["step"][-1] if hist["step"] else 0, "cpu_s": round(hist["elapsed_s"], 1),
-                     "wall_s_this_session": round(wall, 1), "stopped": hist["stopped"],
+        "training": {"steps": (hist["step"][-1] if hist["step"] else 0) + (stage1 or {}).get("steps", 0),
+                     "cpu_s": round(hist["elapsed_s"] + (stage1 or {}).get("cpu_s", 0.0), 1),
+                     "stage1": stage1, "stage2_steps": hist["step"][-1] if hist["step"] else 0,
+                     "stage2_cpu_s": round(hist["elapsed_s"], 1),
+                     "wall_s_this_session": round(wall, 1) if wall is not None else None,
+                     "stopped": hist["stopped"],
                      "resumed_at_steps": hist.get("resumed_at", []), "note": SHIPPED_RUN_NOTES.get(name, "")},
         "curve": _curve(hist),
         "data": {"generator": "core.data.tasks (date_dataset / training_batch)", "train_seed": recipe.train.seed,
@@ -447,7 +690,8 @@ def run_recipe(name: str, resume: bool, threads: int) -> dict:
                  "eval_seed": EVAL_SEED, "eval_n_per_split": EVAL_N},
         "recipe": {"name": name, "command": f"python -m core.train --recipe {name}",
                    "evaluate": f"python -m core.evaluate {name} --json",
-                   "train_config": asdict(recipe.train), "notes": recipe.notes},
+                   "train_config": asdict(recipe.train),
+                   "stage1_config": asdict(recipe.stage1) if recipe.stage1 else None, "notes": recipe.notes},
         "hardware": hardware(threads, device),
         "produced_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -455,6 +699,26 @@ def run_recipe(name: str, resume: bool, threads: int) -> dict:
     print(f"[{name}] saved {path.name} ({facts['bytes']:,} bytes): all formats "
           f"{metrics['all_formats']['exact_match']}, long split {metrics['long_split']['exact_match']}", flush=True)
     return entry
+
+
+def _stage1(name: str, model: Seq2Seq, cfg: Seq2SeqTrainConfig, work: Path,
+            on_step: Callable[[StepInfo], None], load_weights: bool = True) -> dict:
+    """Stage 1 of a two-stage recipe: reuse `work/stage1.pt` ({"model": state dict, "facts": {...}}) when it is
+    there (the weights a previous stage-1 run produced), else train it from scratch and save it there. Returns
+    what is known about it (steps, CPU seconds, where the weights came from)."""
+    path = work / "stage1.pt"
+    if path.exists():
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+        if load_weights:
+            model.load_state_dict({k: v.float() for k, v in saved["model"].items()})
+            print(f"[{name}] stage 1 weights from {path}", flush=True)
+        return saved["facts"]
+    hist = train(model, cfg, on_step=on_step)
+    facts = {"steps": hist["step"][-1] if hist["step"] else 0, "cpu_s": round(hist["elapsed_s"], 1),
+             "source": "trained in this run", "val": hist["val"]}
+    work.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, "facts": facts}, path)
+    return facts
 
 
 def evaluate_main(argv: list[str]) -> int:
@@ -473,14 +737,19 @@ def evaluate_main(argv: list[str]) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     result = {"checkpoint": args.name, "seed": args.seed, **evaluate(model, max(1, args.n), args.seed),
-              "manifest": {k: entry["metrics"][k]["exact_match"] for k in ("all_formats", "long_split")}}
+              "manifest": {k: entry["metrics"][k]["exact_match"] for k in ("all_formats", "long_split")
+                           if k in entry["metrics"]}}
     if args.bench:
         result["latency"], result["memory"] = measure_latency(model), measure_memory(model)
     if args.json:
         print(json.dumps(result))
     else:
-        for k in ("all_formats", "long_memos", "long_split", "overall", "by_length", "attention_on_right_date"):
+        for k in ("all_formats", "long_memos", "long_split", "overall", "natural_text", "by_length",
+                  "attention_on_right_date"):
             print(f"{k:24} {result[k]}")
+        hand = result["handwritten"]
+        print(f"{'handwritten':24} {hand['exact_match']} of {hand['n']} (wrong answers flagged as unsure: "
+              f"{hand['wrong_flagged']} of {hand['wrong']})")
     return 0
 
 

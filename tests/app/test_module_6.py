@@ -8,6 +8,7 @@ import pandas as pd
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from core.lessons import captioner_views
 from tests.app.conftest import all_text, open_page
 
 M06 = "pages/m06_beyond_text.py"
@@ -31,9 +32,12 @@ def test_m06_captioner_responds_to_scenes_steps_builds_and_uploads(learner):
     print(f"warm rerun of {M06}: {warm:.2f} s")
     first = _caption(at)
     assert len(first.split()) > 3
+    assert "Exactly right" in all_text(at)  # the first impression is a scene the model captions right
+    at.button(key="m06-cap-wrong").click().run()
+    assert not at.exception and "Not quite" in all_text(at)  # its known mistakes are one click away
     at.button(key="m06-cap-next").click().run()
     assert not at.exception
-    assert at.number_input(key="m06-cap-seed").value == 1
+    assert at.number_input(key="m06-cap-seed").value == captioner_views.KNOWN_MISTAKES[0] + 1
     at.slider(key="m06-cap-step").set_value(1).run()
     assert not at.exception
     assert len(_caption(at).split()) <= 3  # "### <word> ▌"
@@ -67,6 +71,12 @@ def test_m06_translation_sandbox_long_memos_and_size_explorer(learner):
     at.text_input(key="m06-tr-text").input("The board met on 14 Feb 1987.").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["with attention"] == "1987-02-14"
+    # a sentence the attention model gets wrong: shown as a guess with the reason, never as the answer
+    at.text_input(key="m06-tr-text").input("Score was 3-1 on 22 June 1986.").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["with attention"] == "not sure"
+    assert any("Its guess: `1986-06-03 1986-06-22`" in w.value and "seems to hold 1" in w.value for w in at.warning), [
+        w.value for w in at.warning]
     at.text_input(key="m06-tr-text").input("   ").run()
     assert not at.exception
     assert "Type a date" in all_text(at)

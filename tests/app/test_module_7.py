@@ -30,6 +30,10 @@ def test_m07_heatmap_follows_the_text_and_the_selected_step(learner):
     at.text_input(key="m07-viz-text").input(memo.source).run()
     assert not at.exception
     assert f"Model output:** `{memo.target}`" in _markdown(at)
+    at.text_input(key="m07-viz-text").input("Q3 report - Sept figures due Oct. 5, 2021").run()
+    assert not at.exception
+    assert not any("Model output:**" in m for m in _markdown(at).splitlines())
+    assert any("Not sure" in w.value and "`2021-10-05 2021-10-05`" in w.value for w in at.warning)
     at.text_input(key="m07-viz-text").input("   ").run()
     assert not at.exception
     assert "Type a date" in all_text(at)

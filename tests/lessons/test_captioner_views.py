@@ -31,3 +31,21 @@ def test_hard_cell_map_marks_only_the_sampled_cell():
     one_hot = captioner_views.hard_cell_map(soft, 5)
     assert one_hot.shape == soft.shape and one_hot.sum() == 1.0 and one_hot[1, 2] == 1.0
     assert soft.sum() == np.float64(1 / 9) * 9  # the soft weights are left alone
+
+
+def test_the_first_scene_is_captioned_right_and_the_known_mistakes_are_wrong():
+    """Module 6's first impression is a correct caption; its mistakes are shown on request (real model outputs)."""
+    import pytest
+
+    from core.training import captioning as captioning_training
+    from core.training import checkpoints
+
+    try:
+        model, _ = captioning_training.load_inference()
+    except checkpoints.CheckpointError:
+        pytest.skip("the captioner is not shipped")
+    scene, image = captioner_views.demo_scene(captioner_views.DEFAULT_SCENE)
+    assert captioning_training.describe(model, image).caption == scene.caption
+    for seed in captioner_views.KNOWN_MISTAKES:
+        scene, image = captioner_views.demo_scene(seed)
+        assert captioning_training.describe(model, image).caption != scene.caption

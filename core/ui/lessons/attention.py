@@ -170,7 +170,13 @@ def translation_heatmap() -> None:
         st.caption(note)
     if not tr.source_tokens or not tr.attention:
         return
-    st.markdown(f"**Model output:** `{tr.output or '(nothing)'}`")
+    if tr.check is not None and tr.check.unsure:
+        st.warning(f"**Not sure.** The model's guess is `{tr.output or '(nothing)'}`, but do not take it as the "
+                   "answer: " + " ".join(tr.check.reasons) + " The heatmap below shows where it looked.",
+                   icon=":material/help:")
+    else:
+        st.markdown(f"**Model output:** `{tr.output or '(nothing)'}`"
+                    + (f" (its probability for this exact answer: {tr.check.probability:.0%})" if tr.check else ""))
     n = len(tr.output_tokens)
     if st.session_state.get("m07-viz-slider", 1) > n:  # a shorter answer than the last one: start over
         del st.session_state["m07-viz-slider"]

@@ -63,17 +63,19 @@ def _memos(length: int, seed: int, n: int) -> pd.DataFrame:
 
 def _context_bar(values: list[float]) -> alt.Chart:
     df = pd.DataFrame({"unit": range(len(values)), "value": values})
-    return alt.Chart(df, title=f"The context vector: {len(values)} numbers, whatever the input's length").mark_rect(
-    ).encode(x=alt.X("unit:O", title="unit of the summary vector (forward GRU, then backward GRU)",
+    return alt.Chart(df, title=f"The context vector: {len(values)} numbers").mark_rect(
+    ).encode(x=alt.X("unit:O", title="unit (forward GRU, then backward GRU)",
                      axis=alt.Axis(labels=False, ticks=False)),
              color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1]),
                              legend=alt.Legend(title="value", orient="bottom")),
-             tooltip=["unit", alt.Tooltip("value:Q", format=".3f")]).properties(height=40)
+             tooltip=["unit", alt.Tooltip("value:Q", format=".3f")]).properties(height=48)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _context_spec(values: tuple[float, ...]) -> dict:
-    return _context_bar(list(values)).to_dict(validate=False)
+    # fit-x: the width follows the page, the 48 px height is the strip itself and the title, axis title and legend
+    # come on top of it (Streamlit's default "fit" squeezed all of them into 48 px and the strip vanished).
+    return {**_context_bar(list(values)).to_dict(validate=False), "autosize": {"type": "fit-x", "contains": "padding"}}
 
 
 def _step_view(name: str, walk: translation_steps.Walkthrough, key: str) -> None:
@@ -117,7 +119,7 @@ def _typed(names: list[str], key_prefix: str) -> None:
         return
     cols = st.columns(2)
     for col, name in zip(cols, names, strict=True):
-        col.metric(LABELS[name], walks[name].output or "(nothing)")
+        answer_or_doubt(col, LABELS[name], walks[name].output, walks[name].check)
     plain = walks[PLAIN]
     charts.show_spec(_context_spec(tuple(plain.context)))
     st.caption(f"The encoder read {len(plain.text)} characters and handed the no-attention decoder these "
@@ -125,6 +127,18 @@ def _typed(names: list[str], key_prefix: str) -> None:
     which = st.radio("Watch the decoder of", names, format_func=LABELS.get, horizontal=True,
                      key=f"{key_prefix}-tr-which")
     _step_view(which, walks[which], f"{key_prefix}-tr-step-{which}")
+
+
+def answer_or_doubt(where, label: str, output: str, check: seq2seq_training.Check | None) -> None:
+    """The model's answer, or, when the check finds a reason to doubt it, the answer shown as a guess with the
+    reasons (so a wrong answer is never presented as the answer)."""
+    if check is None or not check.unsure:
+        where.metric(label, output or "(nothing)", help=f"The model's probability for this exact answer: "
+                     f"{check.probability:.0%}." if check else None)
+        return
+    where.metric(label, "not sure", help="Shown as a guess: see the reasons below.")
+    where.warning(f"Its guess: `{output or '(nothing)'}`. Do not trust it: " + " ".join(check.reasons),
+                  icon=":material/help:")
 
 
 def _long_inputs(key_prefix: str) -> None:
@@ -149,7 +163,8 @@ def _long_inputs(key_prefix: str) -> None:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _length_spec() -> dict:
-    return length_chart(_manifest()["curves"]).to_dict(validate=False)
+    return {**length_chart(_manifest()["curves"]).to_dict(validate=False),
+            "autosize": {"type": "fit-x", "contains": "padding"}}  # the plot keeps its height; labels come on top
 
 
 def length_chart(curves: dict[str, dict[str, float]]) -> alt.Chart:
@@ -161,7 +176,8 @@ def length_chart(curves: dict[str, dict[str, float]]) -> alt.Chart:
         x=alt.X("input length (characters):N", sort=order),
         y=alt.Y("exact match:Q", axis=alt.Axis(format="%"), title="exact match (share of inputs)"),
         color=alt.Color("model:N", legend=alt.Legend(orient="bottom")),
-        tooltip=["model", "input length (characters)", alt.Tooltip("exact match:Q", format=".1%")])
+        tooltip=["model", "input length (characters)", alt.Tooltip("exact match:Q", format=".1%")]).properties(
+        height=220)
 
 
 @st.cache_data(show_spinner="Timing the three sizes on this server...", ttl=600, max_entries=4)

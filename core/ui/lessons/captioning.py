@@ -5,7 +5,6 @@ prose is in assets/lessons/m06.md and m07.md."""
 
 from __future__ import annotations
 
-import random
 import time
 
 import altair as alt
@@ -48,7 +47,12 @@ def _describe(image: np.ndarray, hard: bool = False, seed: int = 0) -> captionin
 
 
 def _scene_from_seed(seed: int) -> scenes.Scene:
-    return scenes.random_scene(random.Random(10_000 + seed))  # offset: not the training or evaluation streams
+    return captioner_views.demo_scene(seed)[0]
+
+
+def _next_mistake(current: int) -> int:
+    known = captioner_views.KNOWN_MISTAKES
+    return known[(known.index(current) + 1) % len(known)] if current in known else known[0]
 
 
 def _picture(key_prefix: str) -> tuple[np.ndarray | None, scenes.Scene | None]:
@@ -58,11 +62,15 @@ def _picture(key_prefix: str) -> tuple[np.ndarray | None, scenes.Scene | None]:
                                    "upload": "upload a picture"}.get)
     if source == "random":
         seed_key = f"{key_prefix}-cap-seed"
-        cols = st.columns([2, 1])
-        st.session_state.setdefault(seed_key, 0)  # set here, not as value=: the button below also writes it
+        cols = st.columns([2, 1, 1])
+        # set here, not as value=: the buttons below also write it. The first scene is one it gets right.
+        st.session_state.setdefault(seed_key, captioner_views.DEFAULT_SCENE)
         seed = cols[0].number_input("scene number", 0, 10**6, key=seed_key)
         cols[1].button("New scene", key=f"{key_prefix}-cap-next", icon=":material/casino:",
                        on_click=lambda: st.session_state.update({seed_key: int(st.session_state[seed_key]) + 1}))
+        cols[2].button("One it gets wrong", key=f"{key_prefix}-cap-wrong", icon=":material/error:",
+                       help="Cycle through scenes this model is known to caption wrongly.",
+                       on_click=lambda: st.session_state.update({seed_key: _next_mistake(st.session_state[seed_key])}))
         scene = _scene_from_seed(int(seed))
         return scenes.render(scene, noise_seed=int(seed)), scene
     if source == "build":
@@ -92,14 +100,18 @@ def _grid_chart(values: np.ndarray, title: str, legend: str) -> alt.Chart:
     g = values.shape[0]
     df = pd.DataFrame([{"row": r, "col": c, "value": float(values[r, c])} for r in range(g) for c in range(g)])
     return alt.Chart(df, title=title).mark_rect().encode(
-        x=alt.X("col:O", title="grid column (left to right)"), y=alt.Y("row:O", title="grid row (top to bottom)"),
-        color=alt.Color("value:Q", scale=alt.Scale(scheme="viridis"), legend=alt.Legend(title=legend)),
-        tooltip=["row", "col", alt.Tooltip("value:Q", format=".3f")]).properties(width=220, height=220)
+        x=alt.X("col:O", title="column"), y=alt.Y("row:O", title="row (top to bottom)"),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme="viridis"), legend=alt.Legend(title=legend, orient="bottom")),
+        tooltip=["row", "col", alt.Tooltip("value:Q", format=".3f")]).properties(width=alt.Step(32),
+                                                                                 height=alt.Step(32))
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _grid_spec(values: np.ndarray, title: str, legend: str) -> dict:
-    return _grid_chart(values, title, legend).to_dict(validate=False)
+    # pad: 32 px per cell, and the axes, title and legend are added around the grid (Streamlit's default "fit"
+    # squeezed all of them into the grid's own size and left a 30x80 px sliver).
+    return {**_grid_chart(values, title, legend).to_dict(validate=False),
+            "autosize": {"type": "pad", "contains": "padding"}}
 
 
 def _feature_map(desc: captioning_training.Description, key_prefix: str) -> None:
@@ -109,8 +121,8 @@ def _feature_map(desc: captioning_training.Description, key_prefix: str) -> None
                     format_func={"strength": f"overall strength (length of each cell's {c}-number vector)",
                                  "channel": "one channel"}.get)
     if view == "strength":
-        charts.show_spec(_grid_spec(captioner_views.feature_strength(fmap), "CNN features: strength per grid cell",
-                                    "vector length"), width="content")
+        charts.show_spec(_grid_spec(captioner_views.feature_strength(fmap), "CNN feature strength per cell",
+                                    "length"), width="content")
     else:
         strongest = captioner_views.strongest_channels(fmap)
         ch = st.slider("channel", 0, c - 1, strongest[0], key=f"{key_prefix}-cap-channel",
