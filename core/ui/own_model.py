@@ -186,19 +186,28 @@ def _run_panel(ctx, key: str, allow_upload: bool, advanced: bool) -> None:
     training.training_dashboard(ctx, job, key=f"{key}-dash")
 
 
+def _pick_run(ctx, key: str, heading: str, label: str, empty: str) -> learner_runs.RunRecord | None:
+    """A heading and a select box of the learner's saved models (newest first); the chosen one, or None (with
+    `empty` shown) when there is none."""
+    jobs.registry(ctx.store)  # learners' models live in this store
+    runs = learner_runs.list_runs(ctx.learner.uid)
+    st.markdown(f"#### {heading}")
+    if not runs:
+        st.caption(empty)
+        return None
+    labels = {r.run_id: models.own_label(r) for r in runs}
+    run_id = st.selectbox(label, list(labels), format_func=labels.get, key=f"{key}-run")
+    return next(r for r in runs if r.run_id == run_id)
+
+
 @st.fragment
 def explore(ctx, key: str) -> None:
     """Samples from one of the learner's saved models, and where else it can be explored."""
-    jobs.registry(ctx.store)  # learners' models live in this store
-    runs = learner_runs.list_runs(ctx.learner.uid)
-    st.markdown("#### Explore what your model learned")
-    if not runs:
-        st.caption("Your trained models will appear here (and in the explainer views) once a run has saved.")
+    rec = _pick_run(ctx, key, "Explore what your model learned", "Your saved models (newest first)",
+                    "Your trained models will appear here (and in the explainer views) once a run has saved.")
+    if rec is None:
         return
-    labels = {r.run_id: models.own_label(r) for r in runs}
-    run_id = st.selectbox("Your saved models (newest first)", list(labels), format_func=labels.get,
-                          key=f"{key}-run")
-    rec = next(r for r in runs if r.run_id == run_id)
+    run_id = rec.run_id
     cols = st.columns([3, 1, 1])
     prime = cols[0].text_input("Start the text with", value="\n", max_chars=200, key=f"{key}-prime")
     tau = cols[1].slider("temperature τ", 0.1, 2.0, 0.8, 0.1, key=f"{key}-tau")
@@ -297,14 +306,11 @@ def _quick_setup(ctx, key: str) -> None:
 @st.fragment
 def three_temperatures(ctx, key: str) -> None:
     """The learner's newest (or chosen) saved model sampled at a low, a medium and a high temperature."""
-    jobs.registry(ctx.store)  # learners' models live in this store
-    runs = learner_runs.list_runs(ctx.learner.uid)
-    st.markdown("#### Your model at three temperatures")
-    if not runs:
-        st.caption("Once your run has saved, three samples of it appear here.")
+    rec = _pick_run(ctx, key, "Your model at three temperatures", "Model",
+                    "Once your run has saved, three samples of it appear here.")
+    if rec is None:
         return
-    labels = {r.run_id: models.own_label(r) for r in runs}
-    run_id = st.selectbox("Model", list(labels), format_func=labels.get, key=f"{key}-run")
+    run_id = rec.run_id
     prime = st.text_input("Start the text with", value="\n", max_chars=200, key=f"{key}-prime")
     seed = st.session_state.setdefault(f"{key}-seed", 0)
     name = models.own_key(ctx.learner.id, run_id)
