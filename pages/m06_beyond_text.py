@@ -1,12 +1,13 @@
 """Module 6: beyond text. A real CNN + LSTM captioner on generated scenes, the translation sandbox on the dates
-encoder-decoders, the model-size trade-off explorer, speech and visual question answering, the graded exercises
-and the cross-domain brainstorm. The prose is in assets/lessons/m06.md."""
+encoder-decoders, the model-size trade-off explorer, teacher forcing vs free running and greedy vs beam search,
+speech and visual question answering, the graded exercises and the cross-domain brainstorm.
+The prose is in assets/lessons/m06.md."""
 
 import streamlit as st
 
 from core.ui import jargon, lesson, shell
 from core.ui import quiz as quiz_ui
-from core.ui.lessons import beyond_text, captioning
+from core.ui.lessons import beyond_text, captioning, dates_decoding
 
 ctx = shell.course_page("m06")
 lesson.module_header(ctx)
@@ -24,6 +25,10 @@ lesson.text("m06", "seq2seq-bidirectional")
 lesson.text("m06", "bottleneck")
 beyond_text.translation_sandbox("m06")
 beyond_text.size_explorer("m06")
+st.subheader("Training vs using the decoder: teacher forcing and beam search")
+lesson.text("m06", "decoding-intro")
+dates_decoding.teacher_forcing("m06")
+dates_decoding.beam_search("m06")
 
 st.header("6.3 Speech and other signals")
 lesson.text("m06", "speech")
