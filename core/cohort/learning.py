@@ -12,7 +12,16 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from core.cohort.db import Repository, StoreError, as_utc, db_errors, utc_now
-from core.cohort.tables import CardReview, DeckCard, LabAttempt, Learner, QuizAnswer, Reflection
+from core.cohort.tables import (
+    CardReview,
+    DeckCard,
+    LabAttempt,
+    Learner,
+    LearnerModel,
+    QuizAnswer,
+    QuizScore,
+    Reflection,
+)
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,30 @@ class LearningRepository(Repository):
             )
             return {lab: LabSummary(lab, int(n), int(best), int(total), bool(solved), as_utc(last))
                     for lab, n, best, total, last, solved in rows}
+
+    @db_errors
+    def cohort_evidence(self, learner_ids: list[int]) -> dict[int, tuple[dict[str, float], dict[str, bool], int]]:
+        """For the instructor's dashboard, in three queries whatever the cohort's size: per learner, the best share
+        correct per quiz, whether each attempted lab was solved, and how many models they keep."""
+        found: dict[int, tuple[dict[str, float], dict[str, bool], int]] = {i: ({}, {}, 0) for i in learner_ids}
+        if not learner_ids:
+            return found
+        with self._tx() as s:
+            for who, quiz, best in s.execute(
+                    select(QuizScore.learner_id, QuizScore.quiz_id, func.max(QuizScore.score / QuizScore.max_score))
+                    .where(QuizScore.learner_id.in_(learner_ids)).group_by(QuizScore.learner_id, QuizScore.quiz_id)):
+                found[who][0][quiz] = float(best)
+            for who, lab, solved in s.execute(
+                    select(LabAttempt.learner_id, LabAttempt.lab_id,
+                           func.max(case((LabAttempt.passed == LabAttempt.total, 1), else_=0)))
+                    .where(LabAttempt.learner_id.in_(learner_ids), LabAttempt.total > 0)
+                    .group_by(LabAttempt.learner_id, LabAttempt.lab_id)):
+                found[who][1][lab] = bool(solved)
+            for who, n in s.execute(select(LearnerModel.learner_id, func.count(LearnerModel.run_id))
+                                    .where(LearnerModel.learner_id.in_(learner_ids))
+                                    .group_by(LearnerModel.learner_id)):
+                found[who] = (found[who][0], found[who][1], int(n))
+        return found
 
     # ---- the learner's own export and deletion -----------------------------------------------------------------
 

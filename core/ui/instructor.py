@@ -60,7 +60,7 @@ def progress_overview(ctx: PageContext, cohort: str | None) -> bool:
     if not learners:
         st.info("No learners yet. Share the app's address and, if you use one, the cohort code.")
         return False
-    evidence = {learner.id: shell.evidence_of(ctx.store, learner.id) for learner in learners}
+    evidence = shell.cohort_evidence(ctx.store, [learner.id for learner in learners])
     table = pd.DataFrame(progress.cohort_table(ctx.course, learners, done, evidence))
     modules = [f"M{m.number}" for m in ctx.course.modules.values()]
     st.metric("Learners", len(table))

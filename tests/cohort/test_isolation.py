@@ -77,6 +77,7 @@ INSTRUCTOR = {"moderation_entries", "moderate_result"}
 # neither: identity, aggregate counts, instructor-only queries (guarded by the instructor role on pages),
 # and B's own deletion (checked below not to touch A)
 OTHER = {"create_learner", "learner_for_login", "find_learner", "learner", "cohort_size", "cohort_overview",
+         "cohort_evidence",
          "cohort_codes", "cohort_activity", "export_learner", "delete_learner", "remove_from_deck",
          "training_seconds_left", "model_owner", "forget_jobs", "delete_models", "delete_model"}
 

@@ -210,3 +210,38 @@ def test_cohort_activity_counts_items_labs_and_reviews_per_cohort(db):
     assert got["flashcards"] == [{"learner": "A", "cards_in_deck": 1, "reviews_7d": 1}]
     everyone = {(r["quiz"], r["question"]): r["answers"] for r in db.cohort_activity()["quiz_items"]}
     assert everyone == {("m02", "q1"): 3, ("m02", "q2"): 1}
+
+
+def test_cohort_evidence_matches_each_learners_own_records_in_three_queries(db):
+    """The instructor's dashboard reads every learner's quiz bests, solved labs and saved models at once; the
+    result equals the per-learner reads, and learners with nothing get empty evidence."""
+    from sqlalchemy import event
+
+    ann, bob, cy = (db.create_learner(n)[0].id for n in ("Ann", "Bob", "Cy"))
+    db.record_quiz_score(ann, "m00", 2, 6)
+    db.record_quiz_score(ann, "m00", 5, 6)
+    db.record_quiz_score(bob, "m01", 3, 4)
+    db.save_lab_attempt(ann, "rnn_step", "x", 2, 4, "[]")
+    db.save_lab_attempt(ann, "rnn_step", "y", 4, 4, "[]")
+    db.save_lab_attempt(bob, "softmax", "z", 1, 3, "[]")
+    db.save_model(bob, "run-1", {"title": "t"}, None, {}, "held out", b"w", keep=5)
+    statements = []
+
+    def count(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        rows = db.cohort_evidence([ann, bob, cy])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    selects = [q for q in statements if q.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3
+    for who in (ann, bob, cy):
+        quizzes, labs, models = rows[who]
+        assert quizzes == db.best_quiz_scores(who)
+        assert labs == {lab: s.solved for lab, s in db.lab_summary(who).items()}
+        assert models == db.model_count(who)
+    assert rows[ann][0]["m00"] == pytest.approx(5 / 6) and rows[ann][1] == {"rnn_step": True}
+    assert rows[bob][1] == {"softmax": False} and rows[bob][2] == 1 and rows[cy] == ({}, {}, 0)
+    assert db.cohort_evidence([]) == {}
