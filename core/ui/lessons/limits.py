@@ -50,11 +50,17 @@ def _probe(distance: int, attractors: float, seed: int, sha: str) -> dict:
         return stress.probe(models, distance, attractors, n=80, seed=seed)  # ~0.2 s CPU at distance 100
 
 
+def _accuracy_axis() -> alt.Y:
+    """A y-axis title shorter than the plot is tall: a longer one pushes the chart's title out of its frame (seen
+    at 1280 and 390 px; tests/e2e/test_page_frames.py measures it)."""
+    return alt.Y("accuracy:Q", title="accuracy (share correct)", scale=alt.Scale(domain=[0, 1]))
+
+
 def _fixed_chart(fixed: dict, steps: int) -> alt.Chart:
     rows = stress.fixed_rows(fixed)
     df, mean = pd.DataFrame(rows), pd.DataFrame(longrange.mean_accuracy(rows))
     x = alt.X("distance:Q", title="distance from cue to question (tokens, log scale)", scale=alt.Scale(type="log"))
-    y = alt.Y("accuracy:Q", title="accuracy on fresh sequences (share correct)", scale=alt.Scale(domain=[0, 1]))
+    y = _accuracy_axis()
     color = alt.Color("model:N", scale=MODEL_COLORS, title="model")
     lines = alt.Chart(mean).mark_line().encode(x=x, y=y, color=color)
     dots = alt.Chart(df).mark_circle(size=60, opacity=0.7).encode(
@@ -67,9 +73,9 @@ def _fixed_chart(fixed: dict, steps: int) -> alt.Chart:
 def _mixed_chart(mixed: dict) -> alt.Chart:
     df = pd.DataFrame([{"model": m, "distance": int(d), "accuracy": a} for m, per in mixed.items()
                        for d, a in per.items()])
-    return alt.Chart(df, title="Trained on distances 1-100 mixed, tested out to 1,000").mark_line(point=True).encode(
+    return alt.Chart(df, title="Trained on distances 1-100, tested to 1,000").mark_line(point=True).encode(
         x=alt.X("distance:Q", title="distance from cue to question (tokens, log scale)", scale=alt.Scale(type="log")),
-        y=alt.Y("accuracy:Q", title="accuracy on fresh sequences (share correct)", scale=alt.Scale(domain=[0, 1])),
+        y=_accuracy_axis(),
         color=alt.Color("model:N", scale=MODEL_COLORS, title="model"),
         strokeDash=alt.StrokeDash("model:N", legend=None),
         tooltip=["model", "distance", alt.Tooltip("accuracy:Q", format=".3f")]).properties(height=260)
@@ -228,7 +234,7 @@ IN_COURSE = {"elman": "m02", "vanishing": "m03", "lstm": "m03", "seq2seq": "m07"
 def _timeline_spec(chosen: str) -> dict:
     df = pd.DataFrame([{"year": m.year, "title": m.title, "era": m.era, "chosen": m.id == chosen}
                        for m in timeline.load()])
-    chart = alt.Chart(df, title="From recurrence to attention (pick a milestone above)").mark_circle().encode(
+    chart = alt.Chart(df, title="From recurrence to attention").mark_circle().encode(
         x=alt.X("year:Q", title="year", scale=alt.Scale(domain=[1988, 2025]), axis=alt.Axis(format="d")),
         y=alt.Y("era:N", title="family"), color=alt.Color("era:N", legend=None),
         size=alt.condition("datum.chosen", alt.value(420), alt.value(90)), tooltip=["year", "title"])
@@ -266,29 +272,29 @@ def _untrained(cfg: tuple) -> torch.nn.Module:
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _preview(words: tuple[str, ...], which: str, sha: str) -> tuple[list[float], list, dict]:
-    """(probabilities, attention maps, heatmap spec) for one sentence and weight choice."""
+def _preview(words: tuple[str, ...], which: str, sha: str) -> tuple[list[float], list, list[list[dict]]]:
+    """(probabilities, attention maps, heatmap specs per layer and head) for one sentence and weight choice."""
     trained, _ = agreement_model()
     model = trained if which == "trained" else _untrained(tuple(sorted(trained.cfg.to_dict().items())))
     probs, maps = agreement.predict(model, words)
-    return probs, maps, _heatmap(words, maps).to_dict()
+    return probs, maps, [[_heatmap(words, head, li, hi).to_dict() for hi, head in enumerate(layer)]
+                         for li, layer in enumerate(maps)]
 
 
-def _heatmap(words: tuple[str, ...], maps: list) -> alt.Chart:
+def _heatmap(words: tuple[str, ...], head: list, li: int, hi: int) -> alt.Chart:
+    """One head's attention map. One chart per head, laid out in Streamlit columns, so the maps fill a desktop
+    column side by side and stack on a phone (a faceted grid has a fixed width: 830 px, cut at 390)."""
     labels = [f"{i:02d} {w}" for i, w in enumerate(words)]
     rows = [{"layer": f"layer {li + 1}", "head": f"head {hi + 1}", "query (looking)": labels[q],
              "key (looked at)": labels[k], "weight": w}
-            for li, layer in enumerate(maps) for hi, head in enumerate(layer) for q, row in enumerate(head)
-            for k, w in enumerate(row)]
-    return alt.Chart(pd.DataFrame(rows)).mark_rect().encode(
+            for q, row in enumerate(head) for k, w in enumerate(row)]
+    return alt.Chart(pd.DataFrame(rows), title=f"Layer {li + 1}, head {hi + 1}").mark_rect().encode(
         x=alt.X("key (looked at):N", sort=labels, title="position looked at"),
         y=alt.Y("query (looking):N", sort=labels, title="position looking"),
-        color=alt.Color("weight:Q", title="attention weight (0-1)", scale=alt.Scale(domain=[0, 1],
-                                                                                  scheme="blues")),
+        color=alt.Color("weight:Q", title="attention weight (0-1)", scale=alt.Scale(domain=[0, 1], scheme="blues"),
+                        legend=alt.Legend(orient="bottom", gradientLength=160)),
         tooltip=["layer", "head", "query (looking)", "key (looked at)", alt.Tooltip("weight:Q", format=".3f")],
-    ).properties(width=260, height=260).facet(row=alt.Row("layer:N", title=None),
-                                              column=alt.Column("head:N", title=None)).properties(
-        title="Self-attention weights per layer and head (each row sums to 1)")
+    ).properties(height=420)
 
 
 @st.fragment
@@ -327,7 +333,7 @@ def transformer_preview() -> None:
             return
     else:
         words = sentence.words
-    probs, maps, heat_spec = _preview(tuple(words), which, entry["sha256"])
+    probs, maps, heat_specs = _preview(tuple(words), which, entry["sha256"])
     verdict = agreement.LABELS[int(probs[1] > probs[0])]
     line = f"**Prediction:** {verdict} with probability {max(probs):.2f}."
     if sentence is not None:
@@ -336,7 +342,10 @@ def transformer_preview() -> None:
         shares = longrange.attention_on(maps, sentence.subject)
         line += f" The verb slot's attention on the subject, per head: {', '.join(f'{s:.2f}' for s in shares)}."
     st.markdown(line)
-    st.vega_lite_chart(heat_spec, width="content")
+    st.markdown("**Self-attention weights per layer and head** (each row sums to 1)")
+    for layer_specs in heat_specs:
+        for column, spec in zip(st.columns(len(layer_specs)), layer_specs, strict=True):
+            column.vega_lite_chart(spec, width="stretch")
     by_mod = ", ".join(f"{k} phrases {v:.1%}" for k, v in met["accuracy_by_modifiers"].items())
     on_subject = "; ".join(f"layer {li} " + ", ".join(f"head {hi} {v:.2f}" for hi, v in enumerate(row, 1))
                            for li, row in enumerate(met["attention_on_subject"], 1))

@@ -54,41 +54,55 @@ def _default_tau(taus: list[str]) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _loss_spec(sha256: str, iteration: int, tau: str) -> dict:
-    """The loss chart as a Vega-Lite dict: Altair's schema validation costs ~0.4 s a chart, so it runs once per
-    (checkpoint version, iteration, temperature) and the dict is reused."""
+def _loss_specs(sha256: str, iteration: int, tau: str) -> tuple[dict, dict]:
+    """The loss chart and the milestone strip as Vega-Lite dicts: Altair's schema validation costs ~0.4 s a chart,
+    so it runs once per (checkpoint version, iteration, temperature) and the dicts are reused."""
     entry = _run_entry(RUN)
     first = timelapse.first_reached(timelapse.snapshots_of(entry), _reference(), tau)
-    return _loss_chart(entry, iteration, first).to_dict()
+    loss, strip = _loss_charts(entry, iteration, first)
+    return loss.to_dict(), strip.to_dict()
 
 
-def _loss_chart(entry: dict, iteration: int, first: dict[str, int | None]) -> alt.VConcatChart:
+AXIS_EXTENT = 150  # px left of both plots, so their x axes line up when both fill the column
+
+
+def _loss_charts(entry: dict, iteration: int, first: dict[str, int | None]) -> tuple[alt.LayerChart, alt.LayerChart]:
     """The loss curves over iterations, and under them one row per milestone with a dot where it was first
-    detected; a dashed rule marks the selected snapshot on both."""
+    detected; a dashed rule marks the selected snapshot on both. Two charts, each as wide as the column (a
+    concatenated pair cannot stretch, and at a fixed 560 px it was cut on a 390 px phone), with the same y-axis
+    extent so their x axes line up."""
     df = pd.DataFrame(timelapse.loss_curve(entry))
     tc = entry.get("recipe", {}).get("train_config", {})
     unit = f" (updates of {tc['batch']} × {tc['seq_len']} characters)" if {"batch", "seq_len"} <= set(tc) else ""
-    x = alt.X("step:Q", title="training iteration" + unit,
+    x = alt.X("step:Q", title=["training iteration", unit.strip()] if unit else "training iteration",
               scale=alt.Scale(domain=[0, int(df["step"].max())]))
     rule = alt.Chart(pd.DataFrame({"step": [iteration]})).mark_rule(color="black", strokeDash=[4, 3]).encode(x=x)
+    extent = {"minExtent": AXIS_EXTENT, "maxExtent": AXIS_EXTENT}
     base = alt.Chart(df).encode(
-        x=x, y=alt.Y("loss:Q", title="cross-entropy (nats per character)", scale=alt.Scale(zero=False)),
-        color=alt.Color("series:N", legend=alt.Legend(title=None, orient="top", labelLimit=300)),
+        x=x, y=alt.Y("loss:Q", title="nats per character", scale=alt.Scale(zero=False),  # shorter than the plot
+                     axis=alt.Axis(**extent)),
+        # Short legend labels: the legend sits under the plot, which starts AXIS_EXTENT in (a 390 px phone cut the
+        # long names).
+        color=alt.Color("series:N", legend=alt.Legend(
+            title=None, orient="bottom", direction="vertical",
+            labelExpr="replace(replace(datum.label, 'validation loss at a snapshot', 'validation, at snapshots'), "
+                      "'training loss (smoothed)', 'training (smoothed)')")),
         tooltip=["series", "step", alt.Tooltip("loss:Q", format=".3f")])
     loss = alt.layer(base.transform_filter(alt.datum.series == "training loss (smoothed)").mark_line(),
                      base.transform_filter(alt.datum.series != "training loss (smoothed)")
                      .mark_point(filled=True, size=60), rule).properties(
-        title=f"{RUN}: loss during training", height=240, width=560)
+        title=f"{RUN}: loss during training", height=360)
     labels = [m.label for m in timelapse.MILESTONES]
     found = pd.DataFrame([{"step": first[m.key], "milestone": m.label} for m in timelapse.MILESTONES
                           if first[m.key] is not None], columns=["step", "milestone"])
-    y = alt.Y("milestone:N", sort=labels, title=None, scale=alt.Scale(domain=labels), axis=alt.Axis(labelLimit=240))
+    y = alt.Y("milestone:N", sort=labels, title=None, scale=alt.Scale(domain=labels),
+              axis=alt.Axis(labelLimit=AXIS_EXTENT - 6, **extent))
     strip = alt.layer(
         alt.Chart(found).mark_point(filled=True, size=90, shape="diamond", color="#2e7d32")
         .encode(x=x, y=y, tooltip=["milestone", alt.Tooltip("step:Q", title="first detected at iteration")]),
-        rule).properties(title="Milestones: first snapshot whose sample passes the test", height=22 * len(labels),
-                         width=560)
-    return alt.vconcat(loss, strip).resolve_scale(color="independent")
+        rule).properties(title="Milestones, first passed at",
+                         height=22 * len(labels) + 80)
+    return loss, strip
 
 
 @st.fragment
@@ -108,7 +122,9 @@ def training_timelapse() -> None:
     tau = cols[1].radio("temperature τ", taus, index=_default_tau(taus), horizontal=True, key="m04-tl-tau")
     ref = _reference()
     first = timelapse.first_reached(snaps, ref, tau)
-    st.vega_lite_chart(spec=_loss_spec(entry["sha256"], it, tau), width="content")
+    loss_spec, strip_spec = _loss_specs(entry["sha256"], it, tau)
+    st.vega_lite_chart(spec=loss_spec, width="stretch")
+    st.vega_lite_chart(spec=strip_spec, width="stretch")
     snap = next(s for s in snaps if s.iteration == it)
     stats = timelapse.text_stats(snap.samples[tau], ref.words)
     left, right = st.columns([3, 2])
