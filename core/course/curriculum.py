@@ -36,8 +36,8 @@ PAGE_FILES: dict[str, tuple[str, str, str]] = {
     "m10": ("Modules", "pages/m10_capstone.py", ":material/flag:"),
     "readiness": ("Practice", "pages/a_readiness.py", ":material/fact_check:"),
     "interview": ("Practice", "pages/e_interview.py", ":material/record_voice_over:"),
-    "flashcards": ("Practice", "pages/p_flashcards.py", ":material/style:"),
     "codelabs": ("Practice", "pages/p_codelabs.py", ":material/terminal:"),
+    "flashcards": ("Practice", "pages/p_flashcards.py", ":material/style:"),
     "ownmodel": ("Practice", "pages/p_own_model.py", ":material/model_training:"),
     "reading": ("Reference", "pages/b_reading.py", ":material/menu_book:"),
     "glossary": ("Reference", "pages/c_glossary.py", ":material/translate:"),
@@ -215,6 +215,10 @@ def parse_course(data: dict) -> Course:
         for step in path.steps:
             if step not in pages:
                 raise ValueError(f"Path {path.key} names unknown page {step!r}")
+        order = list(pages)
+        if list(path.extras) != sorted(path.extras, key=order.index):
+            raise ValueError(f"Path {path.key}: list its extras in the sidebar's order "
+                             f"({', '.join(p for p in order if p in path.extras)}), not {', '.join(path.extras)}")
     mastery = data.get("mastery") or {}
     quiz_pass = float(mastery.get("quiz_pass", 0.6))
     if not 0 < quiz_pass <= 1:

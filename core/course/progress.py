@@ -108,6 +108,23 @@ def _need(course: Course, kind: str, item: str, path_key: str | None, evidence: 
     return Need("lab", item, f"{text} {item}")
 
 
+def completion_terms(course: Course, path_key: str) -> list[str]:
+    """What finishing a path takes, in the words Home uses ("read", "quizzed", then labs or a model of your own only
+    where the path asks for them): path A is read and quizzed, path B adds its code labs passed."""
+    path = course.paths[path_key]
+    terms = ["read"] + (["quizzed"] if path.modules else [])
+    if path.labs != "none":
+        terms.append("code labs passed" if path.labs == "passed" else "code labs tried")
+    if OWN_MODEL_PAGE in path.steps:
+        terms.append("a model of your own trained")
+    return terms
+
+
+def join_terms(terms: list[str]) -> str:
+    """'read', 'read and quizzed', 'read, quizzed and code labs passed'."""
+    return terms[0] if len(terms) == 1 else ", ".join(terms[:-1]) + " and " + terms[-1]
+
+
 def step_progress(course: Course, done: Done, page_id: str, path_key: str | None,
                   evidence: Evidence | None = None) -> StepProgress:
     """Ticks and evidence for one step. Without `evidence`, nothing has been shown: a module cannot be complete."""

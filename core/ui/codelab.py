@@ -11,6 +11,7 @@ import threading
 
 import streamlit as st
 import streamlit_ace
+from streamlit.components.v1.component_registry import ComponentRegistry
 
 from core.assessment import flashcards
 from core.cohort import identity
@@ -37,11 +38,25 @@ ACE_OPTIONS = {"enableLiveAutocompletion": False, "enableSnippets": False}
 FONT_SIZE = 15
 
 
+def _register(component) -> None:
+    """Serve the component's files. `declare_component` registers a component only when it runs inside a script
+    run; the server's background warm-up (core/ui/warmup.py) imports this module, and so streamlit_ace, on its own
+    thread, and the editor's page then got a 404 for the component ("trouble loading streamlit_ace") for every
+    learner of that process. Registering again here, from the page's script run, is a dictionary lookup."""
+    try:
+        registry = ComponentRegistry.instance()
+    except RuntimeError:  # no Streamlit server (bare mode, unit tests): nothing serves files anyway
+        return
+    if registry.get_component(component.name) is None:
+        registry.register_component(component)
+
+
 def editor(value: str, key: str) -> str | None:
     """The Ace editor, configured as `streamlit_ace.st_ace(value, language="python", theme="chrome", min_lines=14,
     font_size=FONT_SIZE, tab_size=4, auto_update=True, key=key)` would, plus ACE_OPTIONS (st_ace has no parameter
     for them, so this calls the component st_ace wraps, with st_ace's own arguments). Returns the editor's text,
     sent about 200 ms after typing pauses."""
+    _register(streamlit_ace._render_component)
     return streamlit_ace._render_component(
         defaultValue=value, placeholder="", height=None, minLines=14, maxLines=None, fontSize=FONT_SIZE, tabSize=4,
         mode="python", theme="chrome", showGutter=True, showPrintMargin=False, wrapEnabled=False, readOnly=False,

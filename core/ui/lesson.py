@@ -11,6 +11,7 @@ import streamlit as st
 from core.cohort.store import StoreError
 from core.course import business, lessons, progress
 from core.course.content import ContentError
+from core.labs import exercises
 from core.ui.shell import PageContext, show_store_error
 
 
@@ -180,7 +181,12 @@ def next_step(ctx: PageContext) -> None:
     if nxt is None:
         st.success(f"You have finished path {ctx.path.key}. Well done!")
     elif nxt == ctx.page.id:
-        st.caption("Tick this page's sections as you finish them; the next step on your path appears here.")
+        step = progress.step_progress(ctx.course, ctx.done, nxt, ctx.path.key, ctx.evidence)
+        todo = ([] if step.read else ["tick this page's sections as you finish them" if ctx.page.module is not None
+                                      else "tick 'I have worked through this page' when you have"])
+        todo += [n.text.replace(n.id, f"'{exercises.LABS[n.id].title}'") if n.kind == "lab" and n.id in exercises.LABS
+                 else n.text for n in step.needs]
+        st.caption(f"To complete this step: {'; '.join(todo)}. The next step on your path then appears here.")
     else:
         target = ctx.course.pages[nxt]
         st.page_link(target.file, label=f"Next step on your path: {target.heading}", icon=":material/arrow_forward:")

@@ -74,22 +74,45 @@ def _uploaded(key: str) -> uploads.UploadedText | None:
     return result
 
 
-def _choose_text(key: str, allow_upload: bool, budget: jobs.Budget, upload_first: bool = True
-                 ) -> tuple[str, str, str] | None:
-    """(text, corpus label, title) from an upload or a built-in corpus, or None."""
+SOURCE_LABELS = {"upload": "my own file", "paste": "paste my text"}
+PASTE_MAX = 200_000  # characters a learner can paste (a file takes more)
+
+
+def _pasted(key: str) -> uploads.UploadedText | None:
+    """A text area for a learner without a file; checked like an upload once there is something in it."""
+    raw = st.text_area(f"Paste your text (at least {uploads.MIN_CHARS:,} characters: a few pages of emails, notes, "
+                       "lyrics or a list of names)", key=f"{key}-paste", height=180, max_chars=PASTE_MAX)
+    if not raw.strip():
+        return None
+    try:
+        result = uploads.read_upload(raw.encode("utf-8"), "your pasted text")
+    except uploads.UploadError as e:
+        st.error(str(e), icon=":material/block:")
+        return None
+    for note in result.notes:
+        st.caption(note)
+    return result
+
+
+def _choose_text(key: str, allow_upload: bool, budget: jobs.Budget, upload_first: bool = True,
+                 allow_paste: bool = False, prefer: str | None = None) -> tuple[str, str, str] | None:
+    """(text, corpus label, title) from an upload, a pasted text or a built-in corpus, or None. The radio starts on
+    `prefer` when that corpus is on this server, else on the first source."""
     corpora = builtin_corpora()
-    up = ["upload"] if allow_upload else []
+    up = (["upload"] if allow_upload else []) + (["paste"] if allow_paste else [])
     sources = up + list(corpora) if upload_first else list(corpora) + up
     if not sources:
         st.info("No built-in corpus is available on this server; upload a text file instead.")
         return None
     source = st.radio("Text to learn from", sources, horizontal=True, key=f"{key}-source",
-                      format_func=lambda s: "my own file" if s == "upload" else s)
-    if source == "upload":
-        up = _uploaded(key)
+                      index=sources.index(prefer) if prefer in sources else 0,
+                      format_func=lambda s: SOURCE_LABELS.get(s, s))
+    if source in ("upload", "paste"):
+        up = _uploaded(key) if source == "upload" else _pasted(key)
         if up is None:
             return None
-        text, corpus, title = up.text, f"upload:{up.name}", up.name.rsplit(".", 1)[0] or "my text"
+        name = "pasted text" if source == "paste" else up.name
+        text, corpus, title = up.text, f"upload:{name}", name.rsplit(".", 1)[0] or "my text"
     else:
         st.caption(corpora[source])
         text, corpus, title = builtin_text(source, budget.max_corpus_chars), source, source
@@ -258,6 +281,7 @@ def live_dashboard_lab(ctx, key: str = "m09-live") -> None:
 # ---- path C's last step: a preset two-minute run, then the model at three temperatures ---------------------------
 
 QUICK_SECONDS = 120.0  # the preset run: about two minutes (the registry's per-run cap may be lower)
+QUICK_DEFAULT = "tinyshakespeare"  # a course text, so a learner without a file of their own can train at once
 QUICK_TAUS = ((0.5, "low: safe and repetitive"), (1.0, "medium: as trained"), (1.5, "high: adventurous, more errors"))
 
 
@@ -279,7 +303,8 @@ def quick_spec(owner: str, text: str, corpus: str, title: str, budget: jobs.Budg
 def _quick_setup(ctx, key: str) -> None:
     reg = jobs.registry(ctx.store)
     left = reg.remaining_seconds(ctx.learner.uid)
-    chosen = _choose_text(key, allow_upload=True, budget=reg.budget)
+    chosen = _choose_text(key, allow_upload=True, budget=reg.budget, upload_first=False, allow_paste=True,
+                          prefer=QUICK_DEFAULT)
     if chosen is None:
         return
     spec = quick_spec(ctx.learner.uid, *chosen, reg.budget, left)
@@ -331,7 +356,15 @@ def three_temperatures(ctx, key: str) -> None:
 
 
 def quick_model(ctx, key: str = "own-quick") -> None:
-    """'Your own model' (path C's last step): pick or upload a text, train the preset, read three temperatures."""
+    """'Your own model' (path C's last step): pick, paste or upload a text, train the preset, read three
+    temperatures. The step counts once a model of the learner's is saved (core.course.progress.OWN_MODEL_PAGE)."""
+    on_path = ctx.path is not None and ctx.page.id in ctx.path.steps
+    if on_path and ctx.evidence.models > 0:
+        st.success("You have a saved model of your own, so this step counts on your path.",
+                   icon=":material/check_circle:")
+    elif on_path:
+        st.info("This step counts on your path once a model of yours has finished training and is saved.",
+                icon=":material/model_training:")
     job = jobs.registry(ctx.store).current(ctx.learner.uid)
     if job is not None and not job.progress().done:
         st.caption(f"Your run on **{job.spec.title}** is training; it keeps going (and is saved) even if you "

@@ -1,7 +1,8 @@
 """Quiz widgets: the quiz card (questions, per-question feedback with the why, score, retry, history), the
 module quiz, the readiness verdicts and the 'find your use case' survey.
 
-The card runs in a fragment, so answering a question reruns the card only, not the page's heavier demos.
+The card runs in a fragment, so answering a question reruns the card only, not the page's heavier demos; checking
+the answers reruns the whole page, so what depends on the score (sidebar, Home, the page's footer) is up to date.
 """
 
 from __future__ import annotations
@@ -201,7 +202,9 @@ def _card(ctx: PageContext, quiz: Quiz) -> None:
                 show_store_error(StoreError(str(exc)))
             else:
                 ss[_key(quiz, "result")] = {"result": result, "added": added}
-                rerun_fragment()
+                # The whole page, not just this card: the sidebar's next step and the page's footer were drawn
+                # before this score existed. The review survives, since it lives in session state.
+                st.rerun(scope="app")
     try:
         history = _history(ctx, quiz)
     except StoreError as exc:

@@ -35,7 +35,7 @@ def test_the_sidebar_stars_exactly_the_paths_modules_and_practice_pages(db, lear
     path = COURSE.paths[path_key]
     modules = [COURSE.pages[m].label for m in path.modules]
     assert starred[:len(modules)] == modules, "the path's modules, in path order"
-    assert sorted(starred[len(modules):]) == sorted(COURSE.pages[p].label for p in path.extras), "and its pages"
+    assert starred[len(modules):] == [COURSE.pages[p].label for p in path.extras], "and its pages, in path order"
 
 
 @pytest.mark.parametrize("page, folded", [
@@ -93,6 +93,7 @@ def test_path_c_ends_with_its_own_text_trained_and_sampled_at_three_temperatures
     record, _ = learner
     at = as_path(db, learner, "C", "pages/p_own_model.py")
     assert "The last step of your path" in all_text(at)
+    at.radio(key="own-quick-source").set_value("upload").run()
     at.file_uploader(key="own-quick-file").set_value(("fox.txt", TEXT, "text/plain"))
     at.run()
     assert not at.exception, at.exception
@@ -113,3 +114,34 @@ def test_path_c_ends_with_its_own_text_trained_and_sampled_at_three_temperatures
     assert len(samples) == 3 and all(len(s) > 100 for s in samples) and len(set(samples)) >= 2
     at.button(key="own-quick-again").click().run()
     assert not at.exception and [c.value for c in at.code][-3:] != samples, "new samples on request"
+
+
+def test_own_model_starts_on_a_course_text_so_a_learner_without_a_file_can_train(db, learner):
+    at = as_path(db, learner, "C", "pages/p_own_model.py")
+    assert "counts on your path once a model of yours" in all_text(at)
+    source = at.radio(key="own-quick-source")
+    if "tinyshakespeare" not in source.options:
+        pytest.skip("tinyshakespeare is not on this machine")
+    assert source.value == "tinyshakespeare"
+    assert not at.button(key="own-quick-start").disabled, "Train is there at once, no upload needed"
+
+
+def test_own_model_trains_on_pasted_text(db, learner):
+    at = as_path(db, learner, "C", "pages/p_own_model.py")
+    at.radio(key="own-quick-source").set_value("paste").run()
+    at.text_area(key="own-quick-paste").input(TEXT.decode()).run()
+    assert not at.exception, at.exception
+    assert any("Preset: an LSTM with 32 units" in c.value for c in at.caption)
+    assert not at.button(key="own-quick-start").disabled
+
+
+def test_home_words_a_finished_path_by_what_it_asked_for(db, learner):
+    record, _ = learner
+    for module_id in COURSE.paths["A"].modules:
+        for section in COURSE.required_sections(module_id, "A"):
+            db.set_section_done(record.id, module_id, section)
+        db.record_quiz_score(record.id, module_id, 1.0, 1.0)
+    at = as_path(db, learner, "A", "Home.py")
+    text = all_text(at)
+    assert "read and quizzed" in text and "practised" not in text and "code labs" not in text
+    assert "all read" in text and "0 h 00 min to go" not in text

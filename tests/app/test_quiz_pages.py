@@ -302,3 +302,29 @@ def test_home_names_quizzes_by_module_and_rounds_scores(db, learner):
         {"quiz": quiz.load_quiz("readiness_math").title, "best score": "3 / 5", "share": 60},
     ]
     assert "m03" not in str(rows)
+
+
+def test_passing_a_module_quiz_moves_the_footer_and_the_sidebar_to_the_next_step(db, learner):
+    """Checking the answers reruns the whole page (not only the quiz card), so what was drawn before the score
+    existed (the sidebar's next step, the page's footer) is up to date, and the review stays on screen."""
+    from core.course import curriculum
+
+    record, token = learner
+    course = curriculum.load_course()
+    db.set_path(record.id, "A")
+    for module_id in ("m00", "m01", "m03"):  # path A: m00, m01, m03, m05, ...; only m03's quiz is missing
+        for section in course.required_sections(module_id, "A"):
+            db.set_section_done(record.id, module_id, section)
+        if module_id != "m03":
+            db.record_quiz_score(record.id, module_id, 1.0, 1.0)
+    at = open_page("pages/m03_lstm.py", token)
+    assert any("To complete this step: take the module quiz" in c.value for c in at.caption)
+    answer(at, "m03", path="A")
+    at.button(key="quiz::m03::0::check").click().run()
+    assert not at.exception, at.exception
+    nxt = course.pages["m05"]
+    links = [link.proto.label for link in at.get("page_link")]
+    assert f"Next step on your path: {nxt.heading}" in links, links
+    assert f"Next step: {nxt.label}" in [link.proto.label for link in at.sidebar.get("page_link")]
+    assert not any("To complete this step" in c.value for c in at.caption)
+    assert any("Score:" in m.value for m in at.markdown), "the learner still sees the review"

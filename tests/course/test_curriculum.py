@@ -200,3 +200,26 @@ def test_the_own_model_step_is_complete_only_once_a_model_is_saved():
     trained = progress.step_progress(COURSE, done, "ownmodel", "C", progress.Evidence(models=1))
     assert trained.status == "done" and not trained.needs
     assert progress.step_progress(COURSE, {}, "ownmodel", "C", progress.Evidence(models=1)).status == "started"
+
+
+def test_a_paths_practice_pages_come_in_the_sidebars_order():
+    """The sidebar lists pages in one fixed order (Practice, then Reference); a path's steps follow it, so the
+    sidebar and the path's step list never disagree (path B: code labs, then flashcards, then cheat sheets)."""
+    import yaml
+
+    order = list(COURSE.pages)
+    for path in COURSE.paths.values():
+        assert list(path.extras) == sorted(path.extras, key=order.index), path.key
+    assert order.index("codelabs") < order.index("flashcards")
+    data = yaml.safe_load(curriculum.COURSE_FILE.read_text())
+    data["paths"]["B"]["extras"] = ["flashcards", "codelabs", "cheatsheets"]
+    with pytest.raises(ValueError, match="sidebar's order"):
+        curriculum.parse_course(data)
+
+
+def test_home_words_completion_per_path():
+    """Labs only where the path asks for them, a model of your own only on the path that ends with one."""
+    words = {key: progress.join_terms(progress.completion_terms(COURSE, key)) for key in COURSE.paths}
+    assert words["A"] == "read and quizzed"
+    assert "code labs passed" in words["B"] and "code labs tried" in words["D"]
+    assert "lab" not in words["C"] and "model of your own" in words["C"]

@@ -78,3 +78,40 @@ def _underscore_is_drawn(page, editor) -> bool:
     shot = page.screenshot(clip={"x": box["x"] + cell, "y": row["y"], "width": cell, "height": row["height"]})
     image = Image.open(io.BytesIO(shot)).convert("L")
     return image.getextrema()[0] < 140
+
+
+def test_the_editor_loads_after_the_background_warm_up_imported_it(browser, tmp_path):
+    """The warm-up thread imports core.ui.codelab (and so streamlit_ace) outside any script run, where
+    declare_component does not register the component: every editor of that process then got a 404 ("trouble
+    loading streamlit_ace"). Wait for the warm-up to finish first, then open the lab."""
+    import threading
+    import time
+
+    with app_server(f"sqlite:///{tmp_path / 'course.db'}") as (base, proc):
+        warmed = threading.Event()
+
+        def watch() -> None:
+            for line in iter(proc.stdout.readline, b""):
+                if b"warm-up done" in line:
+                    warmed.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(base)  # Home starts the warm-up
+        wait_idle(page)
+        sign_in(page, "Latecomer")
+        assert warmed.wait(180), "the warm-up did not finish"
+        time.sleep(0.5)
+        page.goto(f"{base}/m02_rnn")
+        wait_idle(page, 120_000)
+        main = page.get_by_test_id("stMainBlockContainer")
+        spec = exercises.get("rnn_step")
+        prediction = main.get_by_text(spec.predict.options[spec.predict.answer], exact=True)
+        prediction.wait_for(timeout=120_000)
+        prediction.click()
+        wait_idle(page)
+        main.get_by_role("button", name="Check my prediction").click()
+        wait_idle(page)
+        editor = page.frame_locator("iframe[title='streamlit_ace.streamlit_ace']").first
+        editor.locator(".ace_content").first.wait_for(timeout=60_000)
+        assert not page.get_by_text("trouble loading", exact=False).count()

@@ -26,10 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.skipif(missing is n
 
 
 def shots_folder(path_key: str) -> Path | None:
-    """Where the screenshots go; RNN_COURSE_WALK_SHOTS=none takes none (faster).
-
-    Open issue (2026-12-07): in the full walks of B and D the code lab's editor ("streamlit_ace") never loaded
-    ("trouble loading the component"), with or without screenshots; going Home -> Module 2 directly it loads."""
+    """Where the screenshots go; RNN_COURSE_WALK_SHOTS=none takes none (faster)."""
     root = os.environ.get("RNN_COURSE_WALK_SHOTS") or tempfile.mkdtemp(prefix="walk-shots-")
     return None if root == "none" else Path(root) / path_key
 

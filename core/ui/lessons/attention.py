@@ -59,13 +59,33 @@ def _attention_records(tr: seq2seq_training.Translation) -> list[dict]:
             for i, (src_ch, w) in enumerate(zip(tr.source_tokens, weights, strict=True))]
 
 
+# The input axis of the heatmap and the bars reads as the text itself: one upright character per column (the
+# position is in the tooltip). A date's 30-odd columns are about 8 px wide on a phone, enough for a 10 px monospace
+# character. Where columns are narrower than 6 px (long memos on a phone) not every character fits, and every
+# k-th of them alone would read as gibberish: there the labels are positions with their character ("17: e"), turned
+# sideways, one every 12 px.
+COLUMN = "(width / length(domain('x')))"
+_POSITION = "toNumber(split(datum.label, ': ')[0])"
+INPUT_AXIS = alt.Axis(labelExpr=f"{COLUMN} >= 6 ? split(datum.label, ': ')[1] : "
+                                f"(({_POSITION} - 1) % ceil(12 / {COLUMN}) == 0 ? datum.label : '')",
+                      labelAngle=alt.ExprRef(f"{COLUMN} >= 6 ? 0 : -90"), labelFontSize=10, labelFont="monospace",
+                      labelOverlap=False, labelPadding=4)
+INPUT_TITLE = "input text (one column per character)"
+Title = str | tuple[str, str]  # a title, or a title and a subtitle line under it (long titles are cut on a phone)
+
+
+def _title(title: Title) -> str | alt.Title:
+    return alt.Title(title[0], subtitle=title[1]) if isinstance(title, tuple) else title
+
+
 @functools.cache
-def _heatmap_template(title: str, pickable: bool) -> dict:
-    chart = alt.Chart(title=title).mark_rect().encode(
-        x=alt.X("input:N", sort=[], title="input character (position: character)",
-                axis=alt.Axis(labelAngle=-90, labelFontSize=9)),
+def _heatmap_template(title: Title, pickable: bool) -> dict:
+    chart = alt.Chart(title=_title(title)).mark_rect().encode(
+        x=alt.X("input:N", sort=[], title=INPUT_TITLE, axis=INPUT_AXIS),
         y=alt.Y("output:N", sort=[], title="output character (step: character)", axis=alt.Axis(labelOverlap=False)),
-        color=alt.Color("weight:Q", scale=charts.HEAT, title="attention weight (0–1)"),
+        # the colour legend under the plot: at its right it took a third of a phone's width from the columns
+        color=alt.Color("weight:Q", scale=charts.HEAT, title="attention weight (0–1)",
+                        legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=160)),
         tooltip=["output:N", "input:N", alt.Tooltip("weight:Q", format=".3f")])
     if pickable:
         pick = alt.selection_point(fields=["step"], name="pick", on="click")
@@ -73,7 +93,7 @@ def _heatmap_template(title: str, pickable: bool) -> dict:
     return chart.properties(height=alt.Step(18)).to_dict()  # 18 px per output row, whatever the answer's length
 
 
-def heatmap(tr: seq2seq_training.Translation, title: str, pickable: bool = False) -> dict:
+def heatmap(tr: seq2seq_training.Translation, title: Title, pickable: bool = False) -> dict:
     """The Vega-Lite spec of the output × input attention heatmap (click a row to pick an output step when
     `pickable`). Altair builds the spec once; the data and axis order go in afterwards, because Altair would
     validate the ~20k cells of a 400-character memo one by one (seconds)."""
@@ -85,14 +105,13 @@ def heatmap(tr: seq2seq_training.Translation, title: str, pickable: bool = False
     return spec
 
 
-def attention_bar(tokens: list[str], weights: list[float], title: str,
+def attention_bar(tokens: list[str], weights: list[float], title: Title,
                   highlight: tuple[int, int] | None = None) -> alt.Chart:
     df = pd.DataFrame({"input": [f"{i + 1}: {_show(c)}" for i, c in enumerate(tokens)], "weight": weights,
                        "where": ["the date it should read" if highlight and highlight[0] <= i < highlight[1]
                                  else "elsewhere" for i in range(len(tokens))]})
-    chart = alt.Chart(df, title=title).mark_bar().encode(
-        x=alt.X("input:N", sort=list(df["input"]), title="input character (position: character)",
-                axis=alt.Axis(labelAngle=-90, labelFontSize=9)),
+    chart = alt.Chart(df, title=_title(title)).mark_bar().encode(
+        x=alt.X("input:N", sort=list(df["input"]), title=INPUT_TITLE, axis=INPUT_AXIS),
         y=alt.Y("weight:Q", title="attention weight (0–1)", scale=alt.Scale(domain=[0, 1])),
         tooltip=["input", alt.Tooltip("weight:Q", format=".3f")])
     if highlight is None:
@@ -117,11 +136,12 @@ def shaded_text(tokens: list[str], weights: list[float]) -> str:
 # rerun only ships JSON.
 @st.cache_data(show_spinner=False, max_entries=256)
 def _heatmap_spec(text: str) -> dict:
-    return heatmap(translate(text), "Attention weights: output step × input character", pickable=True)
+    return heatmap(translate(text), ("Attention weights", "one row per output step, one column per input character"),
+                   pickable=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _bar_spec(text: str, step: int, title: str, highlight: tuple[int, int] | None = None) -> dict:
+def _bar_spec(text: str, step: int, title: Title, highlight: tuple[int, int] | None = None) -> dict:
     tr = translate(text)
     return attention_bar(tr.source_tokens, tr.attention[step], title, highlight).to_dict()
 
@@ -301,7 +321,7 @@ def debugging_challenge(ctx: PageContext) -> None:
     st.markdown(f"The first wrong character is output step {step + 1} (it wrote `{shown_ch}`). Its attention:")
     st.markdown(shaded_text(tr.source_tokens, tr.attention[step]), unsafe_allow_html=True)
     charts.draw_spec(_bar_spec(case["source"], step,
-                               f"Attention at output step {step + 1}, the first wrong character"))
+                               (f"Attention at output step {step + 1}", "the first wrong character")))
     keys = list(attention_cases.DIAGNOSES)
     choice = st.radio("Your diagnosis", keys, index=None, key=f"m07-dbg-answer-{i}",
                       format_func=attention_cases.DIAGNOSES.get)
@@ -326,7 +346,7 @@ def _reveal(case: dict, tr: seq2seq_training.Translation, choice: str, counts: d
     cols[2].metric("on non-date text", f"{case['mass_elsewhere']:.0%}")
     a, b = case["spans"][case["date_index"]]
     charts.draw_spec(_bar_spec(case["source"], case["step"],
-                               "The same attention, with the span it should have read in red", (a, b)))
+                               ("The same attention", "in red: the span it should have read"), (a, b)))
     if case["alignment"] is not None:
         st.markdown(f"Over the whole answer, the output characters of each date put on average "
                     f"**{case['alignment']:.0%}** of their attention on that date's text (1.0 would be perfect "

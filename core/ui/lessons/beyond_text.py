@@ -171,11 +171,12 @@ def length_chart(curves: dict[str, dict[str, float]]) -> alt.Chart:
     rows = [{"model": LABELS[n], "input length (characters)": b, "exact match": v}
             for n, c in curves.items() for b, v in c.items()]
     order = [f"{a}-{b}" for a, b in tasks.LENGTH_BUCKETS]
-    return alt.Chart(pd.DataFrame(rows), title="Exact match by input length (held-out dates and memos)").mark_line(
-        point=True).encode(
+    title = alt.Title("Exact match by input length", subtitle="held-out dates and memos")
+    return alt.Chart(pd.DataFrame(rows), title=title).mark_line(point=True).encode(
         x=alt.X("input length (characters):N", sort=order),
         y=alt.Y("exact match:Q", axis=alt.Axis(format="%"), title="exact match (share of inputs)"),
-        color=alt.Color("model:N", legend=alt.Legend(orient="bottom")),
+        # one model per line under the plot: side by side, the two labels are wider than a phone
+        color=alt.Color("model:N", legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=["model", "input length (characters)", alt.Tooltip("exact match:Q", format=".1%")]).properties(
         height=220)
 
@@ -196,6 +197,10 @@ COSTS = {"memo_200_ms": "latency per 200-character memo (ms)", "short_ms": "late
          "weights_kb": "weights in memory (KB, float32)", "params": "parameters"}
 QUALITY = {"long_split": "exact match on long memos (100+ characters)",
            "all_formats": "exact match on single dates (all formats)"}
+# the chart's own axis titles: short enough for a phone's width and for the y axis's 220-px height
+AXIS_COSTS = {"memo_200_ms": "ms per 200-char memo", "short_ms": "ms per short date",
+              "weights_kb": "weights (KB, float32)", "params": "parameters"}
+AXIS_QUALITY = {"long_split": "exact match, long memos", "all_formats": "exact match, single dates"}
 
 
 def _size_frame() -> pd.DataFrame:
@@ -206,17 +211,20 @@ def _size_frame() -> pd.DataFrame:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _size_spec(cost: str, quality: str) -> dict:
-    return size_chart(_size_frame(), cost, quality).to_dict(validate=False)
+    # fit-x: the chart follows the column's width (a phone's too), the plot keeps its height
+    return {**size_chart(_size_frame(), cost, quality).to_dict(validate=False),
+            "autosize": {"type": "fit-x", "contains": "padding"}}
 
 
 def size_chart(df: pd.DataFrame, cost: str, quality: str) -> alt.LayerChart:
-    base = alt.Chart(df, title=f"{QUALITY[quality].capitalize()} against {COSTS[cost]}").encode(
-        x=alt.X(f"{cost}:Q", title=COSTS[cost], scale=alt.Scale(zero=False)),
-        y=alt.Y(f"{quality}:Q", title=QUALITY[quality], axis=alt.Axis(format="%")),
+    title = alt.Title("Quality against cost", subtitle=[f"{QUALITY[quality]}", f"against {COSTS[cost]}"])
+    base = alt.Chart(df, title=title).encode(
+        x=alt.X(f"{cost}:Q", title=AXIS_COSTS[cost], scale=alt.Scale(zero=False)),
+        y=alt.Y(f"{quality}:Q", title=AXIS_QUALITY[quality], axis=alt.Axis(format="%")),
         tooltip=["name", "hidden", "params", "weights_kb", "short_ms", "memo_200_ms",
                  alt.Tooltip("all_formats:Q", format=".1%"), alt.Tooltip("long_split:Q", format=".1%")])
     return (base.mark_line(color="#90a4ae") + base.mark_circle(size=120)
-            + base.mark_text(dy=-12).encode(text="name"))
+            + base.mark_text(dy=-12).encode(text="name")).properties(height=220)
 
 
 @st.fragment

@@ -3,6 +3,7 @@ and steps complete, i.e. quiz passed and labs shown), the progress overview and 
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -16,7 +17,16 @@ from core.ui.shell import PageContext
 
 
 def hours(minutes: int) -> str:
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+    """'2 h 05 min', or '25 min' under an hour."""
+    minutes = max(int(minutes), 0)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def reading_text(share: float, total: int) -> str:
+    """The reading bar's caption: the share ticked and the time left, or 'all read' once nothing is left."""
+    left = round(total * (1 - share))
+    where = f"about {hours(left)} to go of {hours(total)}" if left > 0 else f"all read ({hours(total)} in all)"
+    return f"Reading: {quizzes.format_share(share)} ticked · {where}"
 
 
 def welcome(ctx: PageContext) -> None:
@@ -65,12 +75,10 @@ def current_path(ctx: PageContext) -> None:
     st.subheader(f"Your path: {path.key} · {path.name}")
     st.markdown(path.goal)
     total = course.path_minutes(path.key)
-    st.progress(share, text=f"Reading: {quizzes.format_share(share)} ticked · about "
-                            f"{hours(round(total * (1 - share)))} to go of {hours(total)}")
+    st.progress(share, text=reading_text(share, total))
     st.progress(complete / steps if steps else 0.0,
-                text=f"Complete: {complete} of {steps} steps (sections read, module quiz passed"
-                     + (", code labs " + ("passed" if path.labs == "passed" else "tried") if path.labs != "none"
-                        else "") + ")")
+                text=f"Complete: {complete} of {steps} steps ("
+                     + progress.join_terms(progress.completion_terms(course, path.key)) + ")")
     nxt = progress.next_step(course, ctx.done, path.key, shown)
     if nxt:
         target = course.pages[nxt]
@@ -85,8 +93,9 @@ def current_path(ctx: PageContext) -> None:
         if note:
             st.caption(note)
     else:
-        st.success("You have completed every step of this path: read, quizzed and practised. Well done! Try "
-                   "another path, or the capstone.")
+        done_as = progress.join_terms(progress.completion_terms(course, path.key))
+        st.success(f"You have completed every step of this path: {done_as}. Well done! Try another path, or the "
+                   "capstone.")
     with st.expander("Change learning path"):
         path_cards(ctx, path.key)
 
@@ -136,18 +145,32 @@ def completion_rows(ctx: PageContext, shown: progress.Evidence) -> list[dict]:
     return rows
 
 
+# Row labels (module and path names, up to 47 characters) on up to two lines, broken at the last space within the
+# first 24 characters: the whole name shows and a phone's column still leaves room for the bars.
+WRAP_LABEL = r"split(replace(datum.label, /^(.{1,24}) /, '$1|'), '|')"
+
+
+def _full_labels(chart: alt.Chart, step: int) -> alt.Chart:
+    """A progress chart whose y labels wrap instead of being cut (Streamlit's theme cuts them at 100 px). The legend
+    under the plot starts where the plot does, right of the labels: one entry per line keeps it inside a phone."""
+    return (chart.properties(height=alt.Step(step))
+            .configure_axisY(labelExpr=WRAP_LABEL, labelLimit=0, labelLineHeight=13)
+            .configure_legend(direction="vertical"))
+
+
 def progress_overview(ctx: PageContext) -> None:
     """Per-module and per-path progress charts and the learner's best quiz scores."""
     shown = ctx.evidence
     rows = progress.overview(ctx.course, ctx.done, ctx.learner.path, shown)
     left, right = st.columns([3, 2])
     with left:
-        st.altair_chart(charts.module_progress(rows), width="stretch")
+        st.altair_chart(_full_labels(charts.module_progress(rows), 32), width="stretch")
         if ctx.path is not None:
             with st.expander("Which modules are complete, and what each still needs"):
                 st.dataframe(pd.DataFrame(completion_rows(ctx, shown)), hide_index=True)
     with right:
-        st.altair_chart(charts.path_progress(progress.all_paths(ctx.course, ctx.done)), width="stretch")
+        st.altair_chart(_full_labels(charts.path_progress(progress.all_paths(ctx.course, ctx.done)), 32),
+                        width="stretch")
         scores = ctx.store.best_quiz_scores(ctx.learner.id)
         if scores:
             st.dataframe(pd.DataFrame(score_rows(ctx, scores)), hide_index=True, column_config={

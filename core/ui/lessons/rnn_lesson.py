@@ -85,9 +85,10 @@ def worked_example() -> None:
     steps = worked.run(rnn, words)
     for s in steps:
         st.markdown(f"**Step {s.t}: “{s.word}”**")
-        st.latex(rf"{c(STATE, f'h_{s.t}')} = \tanh\big({c(INPUT, vec(s.input_part))} + "
-                 rf"{c(MEMORY, vec(s.memory_part))} + {c(BIAS, vec(rnn.b_h))}\big) = \tanh{vec(s.pre)} = "
-                 rf"{c(STATE, vec(s.h))}")
+        # three lines, so that a phone's column holds the equation
+        st.latex(rf"\begin{{aligned}}{c(STATE, f'h_{s.t}')} &= \tanh\big({c(INPUT, vec(s.input_part))} + "
+                 rf"{c(MEMORY, vec(s.memory_part))} \\ &\qquad + {c(BIAS, vec(rnn.b_h))}\big) \\ "
+                 rf"&= \tanh{vec(s.pre)} = {c(STATE, vec(s.h))}\end{{aligned}}")
     if steps:
         st.dataframe(pd.DataFrame([{"step": s.t, "word": s.word, "x_t": str([round(v, 3) for v in s.x]),
                                     "W_xh·x_t": str([round(v, 3) for v in s.input_part]),

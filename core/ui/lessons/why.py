@@ -43,19 +43,20 @@ AUDIENCES = {  # radio option -> block of assets/lessons/m00.md
 TRANSLATED = ("Recurrent neural network (RNN)", "Hidden state", "Vanilla RNN")
 
 
-def _timeline_chart(items: tuple[timeline.Milestone, ...], chosen: str) -> alt.LayerChart:
-    df = pd.DataFrame([{"year": m.year, "title": m.title, "era": "recurrent (memory loop)" if m.era == "recurrent"
-                        else "attention (look back at everything)", "chosen": m.id == chosen} for m in items])
-    base = alt.Chart(df, title="Milestones in sequence modelling").encode(
+def _timeline_chart(items: tuple[timeline.Milestone, ...], chosen: str) -> alt.Chart:
+    df = pd.DataFrame([{"year": m.year, "title": m.title, "era": "recurrent|(memory loop)" if m.era == "recurrent"
+                        else "attention|(look back at everything)", "chosen": m.id == chosen} for m in items])
+    # the chosen milestone is named under the title: written beside its dot, a long name ran over the row labels
+    # on a phone
+    picked = next(m for m in items if m.id == chosen)
+    title = alt.Title("Milestones in sequence modelling", subtitle=f"large dot: {picked.year} · {picked.title}")
+    return alt.Chart(df, title=title).mark_circle().encode(
         x=alt.X("year:Q", title="year", scale=alt.Scale(domain=[1988, 2025]), axis=alt.Axis(format="d")),
-        y=alt.Y("era:N", title=None))
-    points = base.mark_circle().encode(size=alt.condition("datum.chosen", alt.value(400), alt.value(90)),
-                                       color=alt.Color("era:N", legend=None),
-                                       tooltip=["year", "title"])
-    labels = base.mark_text(dy=-14, fontSize=11).encode(text="title:N",
-                                                        opacity=alt.condition("datum.chosen", alt.value(1),
-                                                                              alt.value(0)))
-    return (points + labels).properties(height=180)
+        # each era's label on two lines ("|" splits them), so the whole label shows beside a phone-width plot
+        y=alt.Y("era:N", title=None, axis=alt.Axis(labelExpr="split(datum.label, '|')", labelLimit=0)),
+        size=alt.condition("datum.chosen", alt.value(400), alt.value(90)),
+        color=alt.Color("era:N", legend=None),
+        tooltip=["year", "title"]).properties(height=230)  # the whole frame: the plot gets about 110 px
 
 
 @st.fragment
