@@ -31,8 +31,19 @@ def shots_folder(path_key: str) -> Path | None:
     return None if root == "none" else Path(root) / path_key
 
 
+TRAIN_SECONDS = "RNN_COURSE_TRAIN_SECONDS"
+
+
 def walk(browser, db_url: str, path_key: str) -> Walk:
-    with app_server(db_url) as (base, _):
+    before = os.environ.get(TRAIN_SECONDS)
+    os.environ[TRAIN_SECONDS] = before or "10"  # path C trains a model of its own: keep it short
+    try:
+        server = app_server(db_url)
+        base, _ = server.__enter__()
+    finally:  # the server has read it; later tests see the environment as it was
+        if before is None:
+            os.environ.pop(TRAIN_SECONDS)
+    try:
         context = browser.new_context(viewport={"width": DESKTOP, "height": 1000})  # screenshots open a 2nd tab
         page = context.new_page()
         page.set_default_timeout(60_000)
@@ -40,6 +51,8 @@ def walk(browser, db_url: str, path_key: str) -> Walk:
         w.note(f"screenshots: {w.shots}")
         w.finished = w.run(f"Walker {path_key}")
         context.close()
+    finally:
+        server.__exit__(None, None, None)
     return w
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.assessment import quiz as quizzes
 from core.course.curriculum import Course, load_course
+from core.course.progress import OWN_MODEL_PAGE
 from core.labs import exercises
 from tests.e2e import frames
 from tests.e2e.server import sign_in, wait_idle
@@ -347,10 +348,33 @@ class Walk:
 
     # ---- the walk --------------------------------------------------------------------------------------------
 
+    def train_own_model(self) -> None:
+        """Path C's last step: train on the preset text and wait until the model is saved (the walk's server runs
+        short training runs: RNN_COURSE_TRAIN_SECONDS in the walk test)."""
+        button = self.main.get_by_role("button", name="Train my model")
+        try:
+            button.wait_for(timeout=60_000)
+            button.click()
+            self.idle()
+        except Exception:  # noqa: BLE001
+            self.problem("own model: no 'Train my model' button")
+            return
+        saved = self.main.get_by_text("You have a saved model of your own")
+        for _ in range(24):  # the run trains in the background; a learner would look again a little later
+            self.page.wait_for_timeout(10_000)
+            self.page.reload()
+            frames.settle(self.page)
+            if saved.count():
+                self.note("own model: trained and saved")
+                return
+        self.problem("own model: no saved model 4 minutes after pressing 'Train my model'")
+
     def step(self, page_id: str) -> None:
         self.open_step(page_id)
         self.screenshot(page_id)  # as the learner first sees it: expanders still folded (path A's technical blocks)
         self.tick_sections(page_id)
+        if page_id == OWN_MODEL_PAGE:
+            self.train_own_model()
         if page_id in self.course.modules:
             self.answer_quiz(page_id)
             if self.course.paths[self.path_key].labs != "none":
