@@ -419,9 +419,13 @@ def zygote(ctrl_fd: int) -> None:
     ctrl.send(_dumps({"ready": True, "pid": os.getpid()}).encode())
     children = set()  # forked, not yet reaped: the server may still signal them by pid
     dropped = set()  # killed at the server's reap request but not yet dead: reaped here, in passing
+    # poll(), not select(): the channel keeps the number it had in the server, which may be 1024 or more (a server
+    # with many open files), and select() raises ValueError for those: the fork-server died at its first dropped child.
+    channel = select.poll()
+    channel.register(ctrl, select.POLLIN)
     while True:
         if dropped:
-            ready, _, _ = select.select([ctrl], [], [], 0.5)
+            ready = channel.poll(500)
             for pid in list(dropped):
                 try:
                     if os.waitpid(pid, os.WNOHANG)[0] == pid:
@@ -448,12 +452,7 @@ def zygote(ctrl_fd: int) -> None:
                         os.dup2(fd, target)
                     os.dup2(1, 2)
                     keep = {0, 1, 2, PROTO_FD} | ({ruleset[0][0]} if ruleset[0] else set())
-                    for fd in range(3, 1024):  # the control socket and the received originals too
-                        if fd not in keep:
-                            try:
-                                os.close(fd)
-                            except OSError:
-                                pass
+                    _close_all_but(keep)  # the control socket (whatever its number) and the received originals
                     child_main((ruleset, seccomp))
                 finally:
                     os._exit(71)
@@ -483,6 +482,19 @@ def zygote(ctrl_fd: int) -> None:
     for pid in children | dropped:  # the server went away: take every child with us
         _kill(pid)
     os._exit(0)
+
+
+def _close_all_but(keep: set) -> None:
+    """Close every descriptor not in `keep`, however high (close_range where the kernel has it)."""
+    try:
+        top = max(os.sysconf("SC_OPEN_MAX"), 1024)
+    except (AttributeError, ValueError, OSError):
+        top = 1 << 16
+    low = 0
+    for fd in sorted(keep) + [max(top, max(keep) + 1)]:
+        if fd > low:
+            os.closerange(low, fd)
+        low = fd + 1
 
 
 def _kill(pid: int) -> None:

@@ -182,9 +182,11 @@ class ForkServer:
         pidfd = _pidfd(pid)  # the child cannot be reaped before we ask, so this is the right process
 
         def reap(timeout: float = REAP_WAIT_S) -> int | None:
-            if pidfd is not None:
+            if pidfd is not None:  # readable once it has exited; poll(), as select() refuses fds of 1024 or more
                 try:
-                    select.select([pidfd], [], [], timeout)  # readable once it has exited
+                    waiter = select.poll()
+                    waiter.register(pidfd, select.POLLIN)
+                    waiter.poll(max(0, int(timeout * 1000)))
                 except (OSError, ValueError):
                     pass
             with self._lock:
@@ -203,11 +205,12 @@ class ForkServer:
 
     def _stop_process(self) -> None:
         if self._proc is not None:
-            for send in (os.killpg, os.kill):
-                try:
-                    send(self._proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            if self._proc.poll() is None:  # not reaped yet: its pid and group cannot name another process
+                for send in (os.killpg, os.kill):
+                    try:
+                        send(self._proc.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
             self._proc.wait()
             self._proc = None
 

@@ -578,6 +578,63 @@ def test_a_fork_server_that_cannot_reap_costs_no_descriptor_and_no_exception(sb,
     assert open_fds() == fds
 
 
+SOCKETS_OPEN = """
+import os, stat
+def double(x):
+    found = []
+    for fd in range(3, 4096):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                found.append(fd)
+        except OSError:
+            pass
+    return found
+"""
+
+
+@pytest.mark.skipif(not sandbox.LINUX, reason="fork-server")
+def test_a_server_with_over_1024_open_descriptors_keeps_its_fork_server():
+    """A server that has many files open gives the fork-server a channel (and itself pidfds) numbered 1024 or more:
+    select() refuses those, so the fork-server died at the first child it had to reap in passing, and every later
+    run fell back to a fresh process; the numbered-below-1024 clean-up also left the channel open in the child. This
+    is why the fork-server tests failed late in the full test run (its process held ~1,000 descriptors by then)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1300 and hard != resource.RLIM_INFINITY and hard < 1300:
+        pytest.skip(f"RLIMIT_NOFILE is {soft}/{hard}: cannot open 1,100 files")
+    if soft < 1300:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1300, hard))
+    pad = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    box = sandbox.Sandbox("fork")
+    try:
+        box.warm_up()
+        fs, zygote = box._forkserver, box._forkserver.pid
+        assert fs._sock.fileno() >= 1024
+        child = fs.spawn(box._base)  # waits for a job: alive, so the reap below must wait for it to die
+        try:
+            assert child.pidfd is None or child.pidfd >= 1024
+            child.kill()
+            assert child.reap(5.0) == -9  # waited (on the pidfd) until the kill took effect, then reaped
+        finally:
+            os.close(child.job_w)
+            child.close()
+        calls = [sandbox.Call(t.name, t.args, cpu_s=t.cpu_s, wall_s=t.wall_s) for t in TESTS]
+        hang = "def double(x):\n    while True:\n        try:\n            while True:\n                pass\n" \
+               "        except BaseException:\n            pass\n"  # killed by the server, reaped in passing
+        for code in (GOOD, hang, GOOD):
+            result = box.run(code, "double", calls)
+            assert result.mode == "fork-server" and fs.pid == zygote and fs.restarts == 0, result
+        result = box.run(textwrap.dedent(SOCKETS_OPEN), "double", calls[:1])
+        assert result.mode == "fork-server" and fs.pid == zygote, result
+        assert result.outcomes[calls[0].id] == sandbox.Returned([], result.outcomes[calls[0].id].ms)  # no channel
+    finally:
+        box.close()
+        for fd in pad:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_kill_reaches_a_child_outside_its_own_process_group():
     # This process shares the test's process group, so its pid names no group: as after a setpgid escape.
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
