@@ -16,7 +16,8 @@ import torch
 
 from core.data import tasks
 from core.data.corpora import REPO_ROOT
-from core.training.seq2seq import decode, span_attention_mass
+from core.training.seq2seq import decode
+from core.training.seq2seq_eval import span_attention_mass
 
 MODEL = "dates-attention"
 OUT = REPO_ROOT / "assets" / "m07_attention_failures.json"

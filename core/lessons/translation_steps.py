@@ -12,7 +12,7 @@ import torch
 
 from core.data import tasks
 from core.models.seq2seq import Seq2Seq
-from core.training import seq2seq as seq2seq_training
+from core.training import date_check
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Walkthrough:
     context: list[float]  # the encoder's summary vector (both directions' final states)
     steps: list[Step]
     notes: list[str]
-    check: seq2seq_training.Check | None = None  # reasons not to trust `output` (None when nothing was read)
+    check: date_check.Check | None = None  # reasons not to trust `output` (None when nothing was read)
 
 
 def walkthrough(model: Seq2Seq, text: object) -> Walkthrough:
@@ -61,7 +61,7 @@ def walkthrough(model: Seq2Seq, text: object) -> Walkthrough:
     if steps and steps[-1].char != tasks.TGT_VOCAB.tokens[model.cfg.eos_id]:
         notes.append("The model never produced its end token; the answer was cut at the length limit.")
     output = tasks.TGT_VOCAB.decode([tasks.TGT_VOCAB.index[step.char] for step in steps])
-    check = seq2seq_training.check_answer(clean, output, math.exp(log_prob))
+    check = date_check.check_answer(clean, output, math.exp(log_prob))
     return Walkthrough(clean, output, [round(v, 4) for v in summary[0].tolist()], steps, notes, check)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from core.training import agreement, captioning, ntm, seq2seq, stress
+from core.training import agreement, captioning, ntm, seq2seq, seq2seq_eval, stress
 from core.training import charlm as charlm_recipes
 
 
@@ -27,7 +27,7 @@ def _registry() -> dict[str, RecipeEntry]:
     out: list[RecipeEntry] = [
         RecipeEntry(r.name, r.title, "charlm", partial(charlm_recipes.run, r)) for r in charlm_recipes.RECIPES.values()
     ]
-    out += [RecipeEntry(name, r.title, "seq2seq", partial(seq2seq.run_recipe, name), seq2seq.evaluate_main)
+    out += [RecipeEntry(name, r.title, "seq2seq", partial(seq2seq_eval.run_recipe, name), seq2seq_eval.evaluate_main)
             for name, r in seq2seq.RECIPES.items()]
     out.append(RecipeEntry(stress.RECIPE, stress.TITLE, "stress", stress.run, stress.evaluate_main))
     out.append(RecipeEntry(captioning.RECIPE, captioning.TITLE, "captioner", captioning.run))

@@ -151,13 +151,13 @@ def test_image_attention_component_for_module_7_shows_soft_and_hard_per_word():
 def test_the_chart_builders_pass_altairs_schema_validation():
     import numpy as np
 
-    from core.training import seq2seq as seq2seq_training
+    from core.training import seq2seq_eval
     from core.ui.lessons import beyond_text, captioning
 
     beyond_text._context_bar([0.1, -0.5, 0.9]).to_dict(validate=True)
     captioning._grid_chart(np.eye(6), "t", "v").to_dict(validate=True)
-    beyond_text.length_chart(seq2seq_training.length_curves()).to_dict(validate=True)
-    df = pd.DataFrame(seq2seq_training.size_explorer()).assign(weights_kb=1.0)
+    beyond_text.length_chart(seq2seq_eval.length_curves()).to_dict(validate=True)
+    df = pd.DataFrame(seq2seq_eval.size_explorer()).assign(weights_kb=1.0)
     for cost in beyond_text.COSTS:
         for quality in beyond_text.QUALITY:
             beyond_text.size_chart(df, cost, quality).to_dict(validate=True)

@@ -9,6 +9,7 @@ import pytest
 
 from core.data import tasks
 from core.training import seq2seq as seq2seq_training
+from core.training import seq2seq_eval
 
 PAIRS = tasks.date_dataset(400, 3, "train", "natural") + tasks.date_dataset(400, 3, "test", "natural")
 
@@ -70,7 +71,7 @@ def test_natural_batches_come_at_their_share():
 
 
 def test_the_handwritten_set_is_never_in_the_training_stream():
-    hand = {p.source for p in seq2seq_training.handwritten_set()}
+    hand = {p.source for p in seq2seq_eval.handwritten_set()}
     assert len(hand) >= 40
     recipe = seq2seq_training.RECIPES["dates-attention"].train
     for step in range(0, 300):

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from core.models import inference
-from core.training import checkpoints
+from core.training import checkpoints, seq2seq_eval
 from core.training import seq2seq as seq2seq_training
 
 # Measured on the shipped checkpoint (the manifest's metrics.handwritten); the threshold leaves a small margin.
@@ -23,7 +23,7 @@ def model():
 
 
 def test_the_set_is_hand_written_and_its_answers_are_real_dates():
-    pairs = seq2seq_training.handwritten_set()
+    pairs = seq2seq_eval.handwritten_set()
     assert len(pairs) >= 40 and len({p.source for p in pairs}) == len(pairs)
     for p in pairs:
         dates = [dt.date.fromisoformat(x) for x in p.target.split(" ")]
@@ -32,7 +32,7 @@ def test_the_set_is_hand_written_and_its_answers_are_real_dates():
 
 def test_attention_model_reads_hand_written_sentences(model):
     with inference.inference():
-        score = seq2seq_training.handwritten_score(model)
+        score = seq2seq_eval.handwritten_score(model)
     assert score["exact_match"] >= THRESHOLD, [r for r in score["rows"] if not r["correct"]]
     assert score["exact_match"] == checkpoints.entry("dates-attention")["metrics"]["handwritten"]["exact_match"]
     # the check is a warning, not an oracle: it must catch most wrong answers and rarely doubt right ones

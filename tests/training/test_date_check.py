@@ -9,7 +9,7 @@ import torch
 from core.data import tasks
 from core.models.seq2seq import Seq2Seq
 from core.training import seq2seq as seq2seq_training
-from core.training.seq2seq import check_answer, date_like_spans
+from core.training.date_check import check_answer, date_like_spans
 
 
 @pytest.mark.parametrize(("text", "wrong"), [

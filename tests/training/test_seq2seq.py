@@ -12,7 +12,7 @@ from core.data import tasks
 from core.data.corpora import REPO_ROOT
 from core.models.recall import RecallConfig, RecallNet
 from core.models.seq2seq import Seq2Seq, reverse_padded
-from core.training import checkpoints, stress
+from core.training import checkpoints, seq2seq_eval, stress
 from core.training import seq2seq as seq2seq_training
 
 torch.set_num_threads(1)
@@ -90,8 +90,8 @@ def test_tiny_model_overfits_a_tiny_batch(attention):
 
 def test_evaluation_is_deterministic_with_a_seed():
     model = tiny()
-    a = seq2seq_training.evaluate(model, n=12, seed=5)
-    assert a == seq2seq_training.evaluate(model, n=12, seed=5)
+    a = seq2seq_eval.evaluate(model, n=12, seed=5)
+    assert a == seq2seq_eval.evaluate(model, n=12, seed=5)
     assert set(a) >= {"all_formats", "long_split", "by_length", "by_format", "by_n_dates"}
     assert sum(v["n"] for v in a["by_length"].values()) == 24
 
@@ -144,8 +144,8 @@ SHIPPED = [n for n in ("dates-attention", "dates-plain") if n in DATES]
 def test_shipped_attention_model_meets_the_targets_on_fresh_data():
     attention, _ = seq2seq_training.load("dates-attention")
     plain, _ = seq2seq_training.load("dates-plain")
-    a = seq2seq_training.evaluate(attention, n=1000, seed=2024)
-    p = seq2seq_training.evaluate(plain, n=1000, seed=2024)
+    a = seq2seq_eval.evaluate(attention, n=1000, seed=2024)
+    p = seq2seq_eval.evaluate(plain, n=1000, seed=2024)
     assert a["all_formats"]["exact_match"] >= 0.99
     assert a["long_split"]["exact_match"] - p["long_split"]["exact_match"] >= 0.15
 

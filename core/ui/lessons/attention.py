@@ -19,6 +19,7 @@ from core.course import lessons
 from core.lessons import attention_calc, attention_cases, shipped
 from core.models import inference
 from core.training import seq2seq as seq2seq_training
+from core.training import seq2seq_eval
 from core.ui import charts, guard, lesson, models
 from core.ui.shell import PageContext, show_store_error
 
@@ -149,7 +150,7 @@ def _bar_spec(text: str, step: int, title: Title, highlight: tuple[int, int] | N
 # ---------------------------------------------------------------- 7.1 the bottleneck, measured
 @st.cache_data(show_spinner=False)
 def _bottleneck_spec(names: tuple[str, ...]) -> dict | None:
-    curves = seq2seq_training.length_curves(names)
+    curves = seq2seq_eval.length_curves(names)
     if not curves:
         return None
     label = {"dates-plain": "fixed context vector (no attention)", DATES: "with attention"}

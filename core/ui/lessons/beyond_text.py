@@ -13,7 +13,7 @@ from core.course import lessons
 from core.data import tasks
 from core.lessons import translation_steps
 from core.models import inference
-from core.training import checkpoints
+from core.training import checkpoints, date_check, seq2seq_eval
 from core.training import seq2seq as seq2seq_training
 from core.ui import charts, guard, lesson, models
 from core.ui import quiz as quiz_ui
@@ -30,8 +30,8 @@ def _manifest() -> dict:
     """What the pages need from the manifest, read once per few minutes (one read costs ~30 ms on a busy box)."""
     try:
         have = checkpoints.names(model_type=seq2seq_training.MODEL_TYPE)
-        return {"shipped": have, "sizes": seq2seq_training.size_explorer(),
-                "curves": seq2seq_training.length_curves((ATTENTION, PLAIN)),
+        return {"shipped": have, "sizes": seq2seq_eval.size_explorer(),
+                "curves": seq2seq_eval.length_curves((ATTENTION, PLAIN)),
                 "n_test": checkpoints.entry(PLAIN)["metrics"]["overall"]["n"] if PLAIN in have else 0}
     except checkpoints.CheckpointError:
         return {"shipped": [], "sizes": [], "curves": {}, "n_test": 0}
@@ -129,7 +129,7 @@ def _typed(names: list[str], key_prefix: str) -> None:
     _step_view(which, walks[which], f"{key_prefix}-tr-step-{which}")
 
 
-def answer_or_doubt(where, label: str, output: str, check: seq2seq_training.Check | None) -> None:
+def answer_or_doubt(where, label: str, output: str, check: date_check.Check | None) -> None:
     """The model's answer, or, when the check finds a reason to doubt it, the answer shown as a guess with the
     reasons (so a wrong answer is never presented as the answer)."""
     if check is None or not check.unsure:
@@ -187,7 +187,7 @@ def _bench_now(names: tuple[str, ...], nonce: int) -> pd.DataFrame:
     rows = []
     for name in names:
         model, _ = models.get_seq2seq(name)
-        lat = seq2seq_training.measure_latency(model, repeats=7)
+        lat = seq2seq_eval.measure_latency(model, repeats=7)
         rows.append({"model": name, "short date (ms, now)": lat["short_ms"], "200-char memo (ms, now)":
                      lat["memo_200_ms"]})
     return pd.DataFrame(rows)
