@@ -171,12 +171,17 @@ def progress_overview(ctx: PageContext) -> None:
     with right:
         st.altair_chart(_full_labels(charts.path_progress(progress.all_paths(ctx.course, ctx.done)), 32),
                         width="stretch")
-        scores = ctx.store.best_quiz_scores(ctx.learner.id)
-        if scores:
-            st.dataframe(pd.DataFrame(score_rows(ctx, scores)), hide_index=True, column_config={
-                "share": st.column_config.ProgressColumn("best %", format="%d%%", min_value=0, max_value=100)})
-        else:
-            st.caption("Quiz scores will appear here once you take a module quiz.")
+    # Below both charts, full width: in the narrow right column the quiz names hid the scores.
+    scores = ctx.store.best_quiz_scores(ctx.learner.id)
+    if scores:
+        st.markdown("**Your best quiz scores**")
+        st.dataframe(pd.DataFrame(score_rows(ctx, scores)), hide_index=True, column_config={
+            "quiz": st.column_config.TextColumn("quiz", width="large"),
+            "best score": st.column_config.TextColumn("best score", width="small"),
+            "share": st.column_config.ProgressColumn("best %", format="%d%%", min_value=0, max_value=100,
+                                                     width="small")})
+    else:
+        st.caption("Quiz scores will appear here once you take a module quiz.")
 
 
 def objectives(ctx: PageContext) -> None:
