@@ -203,8 +203,8 @@ def _honest_scores(entry: dict) -> None:
         st.caption(f"{m['test']}. *exact*: the whole caption right; *count*: the right number of objects; *places*: "
                    "exactly the right places; *colour*/*shape*: per object, the right colour (shape) named at its "
                    f"place. Guessing would give about {m['chance']['colour']:.0%} on colour and "
-                   f"{m['chance']['shape']:.0%} on shape. Measured on {entry['produced_at'][:10]} by "
-                   f"`{entry['recipe']['command']}`.")
+                   f"{m['chance']['shape']:.0%} on shape.")
+        st.caption(f"Measured on {entry['produced_at'][:10]} by `{entry['recipe']['command']}`.")
         if m["errors"]:
             st.markdown("Some of its mistakes on held-out scenes:")
             st.dataframe(pd.DataFrame(m["errors"][:6]), hide_index=True, width="stretch")

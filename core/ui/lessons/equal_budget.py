@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.lessons import equal_budget as budget
-from core.ui import charts
+from core.ui import charts, lesson
 from core.ui.lessons.gru_lesson import GRU_COLOR
 from core.ui.lessons.rnn_demos import LSTM_COLOR, RNN_COLOR
 
@@ -93,7 +93,8 @@ def experiment() -> None:
         f"of 256 units, 64-dim embedding, dropout 0.1, batch {cfg['batch']} × {cfg['seq_len']} characters, Adam "
         f"at {cfg['lr']} with {cfg['warmup_steps']} warm-up steps and a cosine decay over the time budget, gradient "
         f"clipping at {cfg['clip']}, seed {cfg['seed']}, {cfg['time_budget_s']} CPU-seconds on one thread. "
-        f"Reproduce one with `{recipe['command']}` (likewise shakespeare-gru, shakespeare-lstm). Table: the whole "
+        "Table: the whole "
         "held-out tenth of Tiny Shakespeare, measured after training. Curve points: the first 50,000 held-out "
         "characters, measured during training (so the two differ a little). CPU seconds on the x-axis are updates × "
         "the run's average seconds per update.")
+    lesson.provenance(f"Reproduce one with `{recipe['command']}` (likewise shakespeare-gru, shakespeare-lstm).")

@@ -121,12 +121,13 @@ def _shipped_numbers() -> None:
         st.info("The shipped Shakespeare LSTM is not available, so its numbers are not shown.")
         return
     tr = e["training"]
-    st.markdown(f"**What this loop produced offline** (`{e['recipe']['command']}`, {e['produced_at'][:10]}): "
+    st.markdown("**What this loop produced offline**: "
                 f"a {e['config']['layers']}×{e['config']['hidden']} LSTM, {e['params']:,} parameters, "
                 f"{tr['steps']:,} steps in {tr['elapsed_s'] / 60:.0f} "
                 f"{'CPU ' if tr.get('budget_clock') == 'cpu' else ''}minutes at "
                 f"{tr['chars_per_s']:,.0f} characters/s, validation loss "
                 f"**{e['metrics']['val_loss_nats_per_char']:.3f} nats/char** on the last 10% of Tiny Shakespeare.")
+    lesson.provenance(f"`{e['recipe']['command']}`, produced {e['produced_at'][:10]}.")
 
 
 @st.fragment

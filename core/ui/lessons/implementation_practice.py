@@ -222,11 +222,12 @@ def hparam_explorer() -> None:
                        file_name="best_config.json", mime="application/json", key="m09-hp-download",
                        icon=":material/download:")
     hw = results["hardware"]
-    st.caption(f"Best cell: {_label(best)}, validation loss {best['final_val_loss']:.3f}. Produced "
-               f"{results['produced_at']} by `{results['command']}` on {hw['cpu']} ({hw['torch_threads']} torch "
-               f"thread, torch {hw['torch']}): {len(cells)} runs, {results['total_cpu_s'] / 60:.1f} CPU minutes "
-               f"in all, on the first {cfg['chars']:,} characters of Tiny Shakespeare (validation: the last "
-               f"{results['val_chars']:,} of them). " + lesson_text.block(PAGE, "hparam-caveat"))
+    st.caption(f"Best cell: {_label(best)}, validation loss {best['final_val_loss']:.3f}. {len(cells)} runs, "
+               f"{results['total_cpu_s'] / 60:.1f} CPU minutes in all, on the first {cfg['chars']:,} characters of "
+               f"Tiny Shakespeare (validation: the last {results['val_chars']:,} of them). "
+               + lesson_text.block(PAGE, "hparam-caveat"))
+    lesson.provenance(f"Produced {results['produced_at']} by `{results['command']}` on {hw['cpu']} "
+                      f"({hw['torch_threads']} torch thread, torch {hw['torch']}).")
 
 
 TIPS = (

@@ -137,8 +137,9 @@ def stress_test() -> None:
     st.dataframe(table, hide_index=True, column_config={
         "accuracy": st.column_config.ProgressColumn("accuracy", format="%.2f", min_value=0.0, max_value=1.0),
         "confidence": st.column_config.NumberColumn("confidence", format="%.2f")})
-    st.caption(f"Checkpoint produced {entry.get('produced_at', '?')} by `{entry['recipe']['command']}` "
-               f"({entry['recipe']['script']}); the tables above are its stored evaluation ({m['eval']}).")
+    st.caption(f"The tables above are the checkpoint's stored evaluation ({m['eval']}).")
+    lesson.provenance(f"Checkpoint produced {entry.get('produced_at', '?')} by `{entry['recipe']['command']}` "
+                      f"({entry['recipe']['script']}).")
 
 
 # ---------------------------------------------------------------- speed benchmark
@@ -353,5 +354,6 @@ def transformer_preview() -> None:
                f"({met['eval']}) the trained model scored {met['hard_case_accuracy']:.1%} on the {met['hard_cases']:,} "
                "sentences whose nearest noun has the wrong number; accuracy by number of phrases between subject "
                f"and verb: {by_mod} (trained on 0-3). Mean attention of the verb slot on the "
-               f"subject: {on_subject}. Recipe: `{entry['recipe']['command']}`.")
+               f"subject: {on_subject}.")
+    lesson.provenance(f"Recipe: `{entry['recipe']['command']}`.")
     lesson.text(PAGE, "rnn-vs-transformer")

@@ -18,7 +18,7 @@ from core.jobs import registry as jobs
 from core.lessons import lm_challenges, timelapse
 from core.models import inference
 from core.training import checkpoints
-from core.ui import guard, lesson
+from core.ui import charts, guard, lesson
 from core.ui.shell import PageContext, show_store_error
 
 RUN = "warpeace-lstm"
@@ -60,7 +60,10 @@ def _loss_specs(sha256: str, iteration: int, tau: str) -> tuple[dict, dict]:
     entry = _run_entry(RUN)
     first = timelapse.first_reached(timelapse.snapshots_of(entry), _reference(), tau)
     loss, strip = _loss_charts(entry, iteration, first)
-    return loss.to_dict(), strip.to_dict()
+    # fit-x: each plot keeps its height and the title, axes and legend come on top (Streamlit's default, fit,
+    # squeezed them into the given height, and the strip then hid 3 of its 7 milestone names).
+    fit_x = {"autosize": {"type": "fit-x", "contains": "padding"}}
+    return {**loss.to_dict(), **fit_x}, {**strip.to_dict(), **fit_x}
 
 
 AXIS_EXTENT = 150  # px left of both plots, so their x axes line up when both fill the column
@@ -79,8 +82,9 @@ def _loss_charts(entry: dict, iteration: int, first: dict[str, int | None]) -> t
     rule = alt.Chart(pd.DataFrame({"step": [iteration]})).mark_rule(color="black", strokeDash=[4, 3]).encode(x=x)
     extent = {"minExtent": AXIS_EXTENT, "maxExtent": AXIS_EXTENT}
     base = alt.Chart(df).encode(
+        # The axis title takes ~24 px beside the extent: the strip below has none, so this extent is that much less.
         x=x, y=alt.Y("loss:Q", title="nats per character", scale=alt.Scale(zero=False),  # shorter than the plot
-                     axis=alt.Axis(**extent)),
+                     axis=alt.Axis(minExtent=AXIS_EXTENT - 24, maxExtent=AXIS_EXTENT - 24)),
         # Short legend labels: the legend sits under the plot, which starts AXIS_EXTENT in (a 390 px phone cut the
         # long names).
         color=alt.Color("series:N", legend=alt.Legend(
@@ -91,7 +95,7 @@ def _loss_charts(entry: dict, iteration: int, first: dict[str, int | None]) -> t
     loss = alt.layer(base.transform_filter(alt.datum.series == "training loss (smoothed)").mark_line(),
                      base.transform_filter(alt.datum.series != "training loss (smoothed)")
                      .mark_point(filled=True, size=60), rule).properties(
-        title=f"{RUN}: loss during training", height=360)
+        title=f"{RUN}: loss during training", height=300)
     labels = [m.label for m in timelapse.MILESTONES]
     found = pd.DataFrame([{"step": first[m.key], "milestone": m.label} for m in timelapse.MILESTONES
                           if first[m.key] is not None], columns=["step", "milestone"])
@@ -101,7 +105,7 @@ def _loss_charts(entry: dict, iteration: int, first: dict[str, int | None]) -> t
         alt.Chart(found).mark_point(filled=True, size=90, shape="diamond", color="#2e7d32")
         .encode(x=x, y=y, tooltip=["milestone", alt.Tooltip("step:Q", title="first detected at iteration")]),
         rule).properties(title="Milestones, first passed at",
-                         height=22 * len(labels) + 80)
+                         height=24 * len(labels))
     return loss, strip
 
 
@@ -123,8 +127,8 @@ def training_timelapse() -> None:
     ref = _reference()
     first = timelapse.first_reached(snaps, ref, tau)
     loss_spec, strip_spec = _loss_specs(entry["sha256"], it, tau)
-    st.vega_lite_chart(spec=loss_spec, width="stretch")
-    st.vega_lite_chart(spec=strip_spec, width="stretch")
+    charts.show_spec(loss_spec)
+    charts.show_spec(strip_spec)
     snap = next(s for s in snaps if s.iteration == it)
     stats = timelapse.text_stats(snap.samples[tau], ref.words)
     left, right = st.columns([3, 2])
@@ -149,8 +153,8 @@ def training_timelapse() -> None:
                    f"Each snapshot has a single {len(snap.samples[tau])}-character sample per temperature, so a "
                    "milestone can pass at one snapshot and fail at the next by chance.")
     rec = entry.get("recipe", {})
-    st.caption(f"Recipe: `{rec.get('command', '')}`; {entry.get('params', 0):,} parameters; produced "
-               f"{entry.get('produced_at', '?')}. {rec.get('notes', '')}")
+    lesson.provenance(f"Recipe: `{rec.get('command', '')}`; {entry.get('params', 0):,} parameters; produced "
+                      f"{entry.get('produced_at', '?')}. {rec.get('notes', '')}")
 
 
 @st.fragment
