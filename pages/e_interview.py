@@ -14,7 +14,13 @@ cards = interview.questions(ctx)
 if cards:
     interview.mock_interview(ctx, cards)
 
-st.subheader("Talking about your capstone")
-lesson.text("interview", "pitch")
-interview.capstone_pitch()
+if ctx.on_path("m10"):
+    st.subheader("Talking about your capstone")
+    lesson.text("interview", "pitch")
+    interview.capstone_pitch()
+else:  # no capstone on this path: the template stays at hand for a project of the learner's own
+    with st.expander("Talking about a project of yours (the capstone, Module 10, is not on your path)",
+                     icon=":material/record_voice_over:"):
+        lesson.text("interview", "pitch")
+        interview.capstone_pitch()
 lesson.next_step(ctx)

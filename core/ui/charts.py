@@ -11,6 +11,9 @@ DONE_COLOR = "#2e7d32"
 OFF_PATH_COLOR = "#b0bec5"
 HEAT = alt.Scale(scheme="blues", domain=[0, 1])  # weights in 0..1 (attention, memory addressing)
 PADDING = {"top": 14, "left": 5, "right": 5, "bottom": 5}
+# Streamlit gives a single-view chart autosize "fit": title, axes and legend are squeezed into the given height. With
+# fit-x the plot keeps its height and they come on top (a spec's own "autosize" wins over Streamlit's).
+FIT_X = {"autosize": {"type": "fit-x", "contains": "padding"}}
 
 
 def show_spec(spec: dict, width: str = "stretch", **kwargs):

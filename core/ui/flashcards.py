@@ -68,6 +68,7 @@ def review_session(ctx: PageContext, cards: dict[str, Card]) -> None:
     if not deck:
         st.info("Your deck is empty. Add cards under **Browse & export**, or take a module quiz: every question "
                 "you miss puts its card in your deck.", icon=":material/style:")
+        _starter_deck(ctx, cards)
         return
     if not due:
         upcoming = min(rec.due for rec in deck.values())
@@ -105,6 +106,24 @@ def review_session(ctx: PageContext, cards: dict[str, Card]) -> None:
             ss.pop("fc::revealed", None)
             # The whole page, not just this fragment: the "What to review next" tab was drawn before the rating and
             # would otherwise go on listing the card just rated as "review now".
+            st.rerun()
+
+
+def _starter_deck(ctx: PageContext, cards: dict[str, Card]) -> None:
+    """One click to a first deck: the cards of the modules on the learner's path (all cards without a path)."""
+    path = ctx.path
+    mine = [c for c in cards.values() if c.module and (path is None or c.module in path.modules)]
+    if not mine:
+        return
+    where = "the modules on your path" if path is not None else "every module"
+    if st.button(f"Start my deck with the {len(mine)} cards of {where}", key="fc::starter", type="primary",
+                 icon=":material/library_add:"):
+        try:
+            count = sum(flashcards.add_to_deck(ctx.store, ctx.learner.id, c, "browse") for c in mine)
+        except StoreError as exc:
+            show_store_error(exc)
+        else:
+            st.toast(f"Added {count} cards; they are due for review now.", icon=":material/style:")
             st.rerun()
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.assessment import flashcards, quiz
+from core.course import curriculum
 from tests.app.conftest import open_page
 
 
@@ -328,3 +329,28 @@ def test_passing_a_module_quiz_moves_the_footer_and_the_sidebar_to_the_next_step
     assert f"Next step: {nxt.label}" in [link.proto.label for link in at.sidebar.get("page_link")]
     assert not any("To complete this step" in c.value for c in at.caption)
     assert any("Score:" in m.value for m in at.markdown), "the learner still sees the review"
+
+
+def test_an_empty_deck_starts_with_one_click_from_the_cards_of_the_learners_path(db, learner):
+    record, token = learner
+    db.set_path(record.id, "D")
+    at = open_page("pages/p_flashcards.py", token)
+    assert "Your deck is empty" in texts(at.info)
+    at.button(key="fc::starter").click().run()
+    assert not at.exception
+    path_modules = set(curriculum.load_course().paths["D"].modules)
+    expected = {c.id for c in flashcards.load_cards() if c.module in path_modules}
+    assert expected and set(db.deck(record.id)) == expected
+    assert "Your deck is empty" not in texts(at.info)
+
+
+def test_the_capstone_pitch_is_folded_away_on_a_path_without_the_capstone(db, learner):
+    record, token = learner
+    db.set_path(record.id, "D")
+    at = open_page("pages/e_interview.py", token)
+    assert not at.exception
+    assert "Talking about your capstone" not in [h.value for h in at.subheader]
+    assert any("capstone, Module 10, is not on your path" in e.label for e in at.expander)
+    db.set_path(record.id, "B")
+    at = open_page("pages/e_interview.py", token)
+    assert "Talking about your capstone" in [h.value for h in at.subheader]

@@ -17,7 +17,7 @@ from core.data import tasks
 from core.lessons import longrange, speedbench
 from core.models import inference
 from core.training import agreement, checkpoints, stress
-from core.ui import guard, jargon, lesson
+from core.ui import charts, guard, jargon, lesson
 from core.ui.shell import PageContext
 
 PAGE = "m08"
@@ -67,7 +67,7 @@ def _fixed_chart(fixed: dict, steps: int) -> alt.Chart:
         x=x, y=y, color=color, tooltip=["model", "distance", "seed", alt.Tooltip("accuracy:Q", format=".3f")])
     chance = alt.Chart(pd.DataFrame({"y": [1 / len(tasks.CUES)]})).mark_rule(strokeDash=[4, 4], color="gray").encode(
         y="y:Q")
-    return (lines + dots + chance).properties(title=f"Trained at one distance only, {steps} steps each", height=320)
+    return (lines + dots + chance).properties(title=f"Trained at one distance only, {steps} steps each", height=240)
 
 
 def _mixed_chart(mixed: dict) -> alt.Chart:
@@ -78,15 +78,15 @@ def _mixed_chart(mixed: dict) -> alt.Chart:
         y=_accuracy_axis(),
         color=alt.Color("model:N", scale=MODEL_COLORS, title="model"),
         strokeDash=alt.StrokeDash("model:N", legend=None),
-        tooltip=["model", "distance", alt.Tooltip("accuracy:Q", format=".3f")]).properties(height=260)
+        tooltip=["model", "distance", alt.Tooltip("accuracy:Q", format=".3f")]).properties(height=220)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _stress_specs(sha: str) -> tuple[dict, dict]:
     """Vega-Lite specs of the two stored-result charts (built once per checkpoint: rebuilding costs ~80 ms each)."""
     m, cfg = _entry(stress.RECIPE)["metrics"], _entry(stress.RECIPE)["config"]
-    return (_fixed_chart(m["fixed_distance_accuracy"], cfg["fixed_steps"]).to_dict(),
-            _mixed_chart(m["accuracy_vs_distance"]).to_dict())
+    return ({**_fixed_chart(m["fixed_distance_accuracy"], cfg["fixed_steps"]).to_dict(), **charts.FIT_X},
+            {**_mixed_chart(m["accuracy_vs_distance"]).to_dict(), **charts.FIT_X})
 
 
 @st.fragment
@@ -239,7 +239,7 @@ def _timeline_spec(chosen: str) -> dict:
         x=alt.X("year:Q", title="year", scale=alt.Scale(domain=[1988, 2025]), axis=alt.Axis(format="d")),
         y=alt.Y("era:N", title="family"), color=alt.Color("era:N", legend=None),
         size=alt.condition("datum.chosen", alt.value(420), alt.value(90)), tooltip=["year", "title"])
-    return chart.properties(height=170).to_dict()
+    return {**chart.properties(height=90).to_dict(), **charts.FIT_X}  # the plot keeps its 90 px
 
 
 @st.fragment
@@ -278,7 +278,7 @@ def _preview(words: tuple[str, ...], which: str, sha: str) -> tuple[list[float],
     trained, _ = agreement_model()
     model = trained if which == "trained" else _untrained(tuple(sorted(trained.cfg.to_dict().items())))
     probs, maps = agreement.predict(model, words)
-    return probs, maps, [[_heatmap(words, head, li, hi).to_dict() for hi, head in enumerate(layer)]
+    return probs, maps, [[{**_heatmap(words, head, li, hi).to_dict(), **charts.FIT_X} for hi, head in enumerate(layer)]
                          for li, layer in enumerate(maps)]
 
 
@@ -295,7 +295,7 @@ def _heatmap(words: tuple[str, ...], head: list, li: int, hi: int) -> alt.Chart:
         color=alt.Color("weight:Q", title="attention weight (0-1)", scale=alt.Scale(domain=[0, 1], scheme="blues"),
                         legend=alt.Legend(orient="bottom", gradientLength=160)),
         tooltip=["layer", "head", "query (looking)", "key (looked at)", alt.Tooltip("weight:Q", format=".3f")],
-    ).properties(height=420)
+    ).properties(height=22 * len(words))  # one 22 px row per word; labels, legend and title come on top (FIT_X)
 
 
 @st.fragment
