@@ -275,12 +275,18 @@ def overview(ctx: PageContext) -> str | None:
         for _, labs in groups:
             for lab_id in labs:
                 where.setdefault(lab_id, []).append(f"Module {ctx.course.pages[page].module.number}")
+    path = ctx.path
+    needed = {lab for m in path.modules for lab in ctx.course.modules[m].labs} \
+        if path is not None and path.labs != "none" else set()
     rows = []
     for lab_id, spec in exercises.LABS.items():
         s = summary.get(lab_id)
         status = "solved" if s and s.solved else f"{s.best_passed}/{s.total} best" if s else "not started"
-        rows.append({"Lab": spec.title, "Where": ", ".join(where[lab_id]),
-                     "Difficulty": "★" * spec.difficulty, "Your status": status, "Attempts": s.attempts if s else 0})
+        row = {"Lab": spec.title, "Where": ", ".join(where[lab_id])}
+        if needed:  # which labs finishing the path asks for, so 'complete' next to 'not started' makes sense
+            row["On your path"] = "required" if lab_id in needed else "optional"
+        rows.append({**row, "Difficulty": "★" * spec.difficulty, "Your status": status,
+                     "Attempts": s.attempts if s else 0})
     st.dataframe(rows, hide_index=True, height=38 * (len(rows) + 1))
     return st.selectbox("Open a lab here", list(exercises.LABS), index=None, key="labs-pick",
                         format_func=lambda i: exercises.LABS[i].title, placeholder="Choose a lab…")

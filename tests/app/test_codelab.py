@@ -100,6 +100,18 @@ def test_code_labs_page_lists_every_lab_and_opens_one(db, learner):
     assert "All tests pass" in progress_text(at)
 
 
+def test_code_labs_page_says_which_labs_finishing_the_path_asks_for(db, learner):
+    record, token = learner
+    db.set_path(record.id, "B")
+    at = open_page("pages/p_codelabs.py", token)
+    table = at.dataframe[0].value
+    on_path = dict(zip(table["Lab"], table["On your path"], strict=True))
+    assert on_path[exercises.get("rnn_step").title] == "required"
+    assert on_path[exercises.get("lstm_cell_forward").title] == "optional"
+    db.set_path(record.id, "A")  # a path that asks for no labs: no such column
+    assert "On your path" not in open_page("pages/p_codelabs.py", token).dataframe[0].value
+
+
 def test_a_busy_server_shows_the_place_in_line_and_saves_nothing(db, learner, monkeypatch):
     record, token = learner
     seen: dict = {}

@@ -103,7 +103,7 @@ def heatmap(tr: seq2seq_training.Translation, title: Title, pickable: bool = Fal
     spec["encoding"]["y"]["sort"] = [f"{t + 1}: {_show(c)}" for t, c in enumerate(tr.output_tokens)]
     spec.pop("datasets", None)
     spec["data"] = {"values": _attention_records(tr)}
-    return spec
+    return {**spec, **charts.FIT_X}  # Streamlit's default "fit" squeezed the 18 px rows to about half
 
 
 def attention_bar(tokens: list[str], weights: list[float], title: Title,

@@ -153,7 +153,7 @@ def _long_inputs(key_prefix: str) -> None:
     cols = st.columns(len(score))
     for col, (label, share) in zip(cols, score.items(), strict=True):
         col.metric(f"{label}: exact answers", f"{share:.0%}", help="Out of the 10 memos below, computed now.")
-    st.dataframe(df, hide_index=True, width="stretch")
+    st.table(df.set_index("memo"))  # whole memos, wrapped: the dataframe grid cut them after ~70 characters
     charts.show_spec(_length_spec())
     n = _manifest()["n_test"]
     st.caption(f"Measured when the checkpoints were made, on {n:,} fresh held-out inputs per model. "

@@ -385,7 +385,8 @@ def milestones_and_badges(ctx: PageContext) -> None:
         got = have.get(b["id"])
         rows.append({"badge": b["name"], "earned": got.awarded_at.strftime("%Y-%m-%d") if got else "",
                      "evidence": got.evidence if got else "", "how to earn it": b["rule"]})
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    # A static table wraps the long rules (the dataframe grid cut "how to earn it" and the evidence at 1280 px).
+    st.table(pd.DataFrame(rows).set_index("badge"))
     _cohort_comparison(ctx, ev, len(have))
 
 
@@ -402,7 +403,8 @@ def _cohort_comparison(ctx: PageContext, ev: capstone.Events, my_badges: int) ->
               "earned a badge": stats["with_badges"]}
     df = pd.DataFrame([{"step": k, "share": v / n, "learners": v, "you": "done" if mine[k] else "not yet"}
                        for k, v in counts.items()])
-    chart = alt.Chart(df, title=f"Your cohort ({stats['learners']} learners): who has reached each step").mark_bar()
+    people = f"{stats['learners']} learner{'s' if stats['learners'] != 1 else ''}"
+    chart = alt.Chart(df, title=f"Your cohort ({people}): who has reached each step").mark_bar()
     st.altair_chart(chart.encode(
         x=alt.X("share:Q", title="share of the cohort", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         y=alt.Y("step:N", sort=None, title=None),

@@ -207,7 +207,7 @@ def _honest_scores(entry: dict) -> None:
         st.caption(f"Measured on {entry['produced_at'][:10]} by `{entry['recipe']['command']}`.")
         if m["errors"]:
             st.markdown("Some of its mistakes on held-out scenes:")
-            st.dataframe(pd.DataFrame(m["errors"][:6]), hide_index=True, width="stretch")
+            st.table(pd.DataFrame(m["errors"][:6]))  # whole captions, wrapped
 
 
 def image_attention_if_installed(key_prefix: str) -> bool:

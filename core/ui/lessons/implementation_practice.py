@@ -258,7 +258,7 @@ def tips(ctx: PageContext) -> None:
     rows.append({"symptom": "Samples repeat the same short piece over and over",
                  "what to do": f"{cold.diagnoses[cold.diagnosis]}. {cold.fixes[cold.fix]}.",
                  "see it happen": names["repeat"]})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(rows).set_index("symptom"))  # sentences: a static table wraps them
 
 
 def _save_tip(ctx: PageContext, tip_id: str, key: str) -> None:

@@ -12,7 +12,7 @@ from core.course import lessons
 from core.lessons import shipped
 from core.models import inference
 from core.training import ntm as ntm_training
-from core.ui import charts, guard
+from core.ui import charts, guard, lesson
 
 
 @st.cache_resource(show_spinner="Loading the Neural Turing Machine...")
@@ -85,8 +85,8 @@ def ntm_simulator() -> None:
     rec = entry["recipe"]["train_config"]
     st.caption(f"Trained for {tr['steps']:,} steps ({tr['sequences_seen']:,} sequences, {tr['cpu_s']:.0f} CPU "
                f"seconds on one thread) on lengths {rec['min_len']}–{rec['max_len']} with "
-               f"{rec['memory_range'][0]}–{rec['memory_range'][1]} memory slots; "
-               f"`{entry['recipe']['command']}` reproduces it.")
+               f"{rec['memory_range'][0]}–{rec['memory_range'][1]} memory slots.")
+    lesson.provenance(f"`{entry['recipe']['command']}` reproduces it.")
     cols = st.columns(3)
     length = cols[0].slider("sequence length", 1, 20, 6, key="m07-ntm-len")
     slots = cols[1].slider("memory slots N", 2, 40, cfg.memory_slots, key="m07-ntm-slots")

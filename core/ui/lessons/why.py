@@ -76,8 +76,8 @@ def timeline_explorer() -> None:
 
 
 def learn_table() -> None:
-    st.dataframe(pd.DataFrame(LEARN, columns=["concept", "where it shows up today", "why it is useful to you"]),
-                 hide_index=True)
+    st.table(pd.DataFrame(LEARN, columns=["concept", "where it shows up today", "why it is useful to you"])
+             .set_index("concept"))  # sentences: a static table wraps them, the dataframe grid cut them
 
 
 def industry_table() -> None:

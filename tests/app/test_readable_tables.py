@@ -1,0 +1,35 @@
+"""Tables of prose are readable: the dataframe grid cuts a cell at its column width and does not wrap (the
+walk screenshots showed badge rules and failure-mode advice cut mid-word), so a table whose cells are sentences is
+drawn with st.table, which wraps. This finds every dataframe a page shows on first render with a cell longer
+than LONG_TEXT characters."""
+
+import pandas as pd
+import pytest
+
+from core.course import curriculum
+from tests.app.conftest import INSTRUCTOR_KEY, open_page
+
+COURSE = curriculum.load_course()
+PAGES = sorted(COURSE.pages.values(), key=lambda p: p.file)
+LONG_TEXT = 60  # characters: about what a third of the desktop column shows in the grid
+
+
+def long_cells(df: pd.DataFrame) -> list[str]:
+    found = []
+    for column in df.columns:
+        values = df[column].dropna()
+        texts = [v for v in values if isinstance(v, str)]
+        if texts and max(len(t) for t in texts) > LONG_TEXT:
+            found.append(f"{column!r}: {max(texts, key=len)[:70]!r}")
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.id)
+def test_no_dataframe_holds_sentences(page, learner):
+    _, token = learner
+    instructor = {"secrets": {"course": {"instructor_key": INSTRUCTOR_KEY}},
+                  "session": {"_instructor_key": INSTRUCTOR_KEY}} if page.instructor_only else {}
+    at = open_page(page.file, token, **instructor)
+    assert not at.exception, at.exception
+    problems = [cell for frame in at.dataframe for cell in long_cells(frame.value)]
+    assert not problems, f"{page.file}: use st.table (it wraps) for {problems}"
