@@ -50,7 +50,7 @@ def decoding_comparison() -> None:
     table = pd.DataFrame([{"method": d.method, f"next {LENGTH} characters": "".join(SHOWN.get(c, c) for c in d.text),
                            "log p (nats)": round(d.logprob, 2), "nats per character": round(d.per_char, 3)}
                           for d in results])
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table(table.set_index("method"))  # the continuations wrap here; the dataframe grid cut them
     val = checkpoints.entry(name)["metrics"]["val_loss_nats_per_char"]
     st.caption(f"Model: {name}. Every row is decoded now; log p is the continuation's log-probability under the "
                f"model at τ = 1 (higher = more likely), the same seed for both samples. For scale: real Shakespeare "

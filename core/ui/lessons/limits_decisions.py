@@ -95,16 +95,19 @@ def build_vs_buy() -> None:
                "vendor quotes. Only the arithmetic below is computed.", icon=":material/calculate:")
     st.caption("Edit the table for each approach, then move the sliders under the chart: volume and tokens move in "
                "steps of a factor (log scale), and every number redraws in your browser.")
-    edited = st.data_editor(pd.DataFrame(approaches), key="m08-cost-table", hide_index=True, width="stretch",
-                            disabled=["name", "quality"], column_config={
+    # The quality judgements are sentences: under the grid, where they wrap (in it they were cut), not edited.
+    numbers = pd.DataFrame(approaches).drop(columns="quality", errors="ignore")
+    edited = st.data_editor(numbers, key="m08-cost-table", hide_index=True, width="stretch",
+                            disabled=["name"], column_config={
                                 "name": "approach", "dev_weeks": st.column_config.NumberColumn(
                                     "build time (weeks)", min_value=0.0),
                                 "one_off": st.column_config.NumberColumn("one-off cost ($)", min_value=0.0),
                                 "monthly_fixed": st.column_config.NumberColumn("fixed hosting per month ($)",
                                                                                min_value=0.0),
                                 "price_per_million_tokens": st.column_config.NumberColumn(
-                                    "usage price per 1M tokens ($)", min_value=0.0),
-                                "quality": "typical quality (a judgement)"})
+                                    "usage price per 1M tokens ($)", min_value=0.0)})
+    st.caption("Typical quality, a judgement: " + "; ".join(f"{a['name']}: {a['quality'].replace(' (judgement)', '')}"
+                                                          for a in approaches if a.get("quality")) + ".")
     rows = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in edited.to_dict("records")]
     try:
         decisions.cost_rows(inputs, rows)  # the table's own numbers are checked here; the sliders cannot go wrong

@@ -81,7 +81,7 @@ def learn_table() -> None:
 
 
 def industry_table() -> None:
-    st.dataframe(pd.DataFrame(INDUSTRY, columns=["industry", "the sequence", "a typical use"]), hide_index=True)
+    st.table(pd.DataFrame(INDUSTRY, columns=["industry", "the sequence", "a typical use"]).set_index("industry"))
 
 
 def audiences() -> None:
