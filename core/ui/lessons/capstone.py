@@ -404,7 +404,7 @@ def _cohort_comparison(ctx: PageContext, ev: capstone.Events, my_badges: int) ->
     df = pd.DataFrame([{"step": k, "share": v / n, "learners": v, "you": "done" if mine[k] else "not yet"}
                        for k, v in counts.items()])
     people = f"{stats['learners']} learner{'s' if stats['learners'] != 1 else ''}"
-    chart = alt.Chart(df, title=f"Your cohort ({people}): who has reached each step").mark_bar()
+    chart = alt.Chart(df, title=[f"Your cohort ({people}):", "who has reached each step"]).mark_bar()  # 2 lines: 390 px
     st.altair_chart(chart.encode(
         x=alt.X("share:Q", title="share of the cohort", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         y=alt.Y("step:N", sort=None, title=None),
