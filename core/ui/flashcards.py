@@ -109,6 +109,15 @@ def review_session(ctx: PageContext, cards: dict[str, Card]) -> None:
             st.rerun()
 
 
+def add_cards(ctx: PageContext, chosen: list[Card], source: str) -> int | None:
+    """Put cards in the learner's deck: how many were new, or None when the store failed (the page says so)."""
+    try:
+        return sum(flashcards.add_to_deck(ctx.store, ctx.learner.id, c, source) for c in chosen)
+    except StoreError as exc:
+        show_store_error(exc)
+        return None
+
+
 def _starter_deck(ctx: PageContext, cards: dict[str, Card]) -> None:
     """One click to a first deck: the cards of the modules on the learner's path (all cards without a path)."""
     path = ctx.path
@@ -117,14 +126,8 @@ def _starter_deck(ctx: PageContext, cards: dict[str, Card]) -> None:
         return
     where = "the modules on your path" if path is not None else "every module"
     if st.button(f"Start my deck with the {len(mine)} cards of {where}", key="fc::starter", type="primary",
-                 icon=":material/library_add:"):
-        try:
-            count = sum(flashcards.add_to_deck(ctx.store, ctx.learner.id, c, "browse") for c in mine)
-        except StoreError as exc:
-            show_store_error(exc)
-        else:
-            st.toast(f"Added {count} cards; they are due for review now.", icon=":material/style:")
-            st.rerun()
+                 icon=":material/library_add:") and add_cards(ctx, mine, "browse") is not None:
+        st.rerun()  # the review tab now has them, all due
 
 
 def mastery_view(ctx: PageContext, cards: dict[str, Card]) -> None:
@@ -200,11 +203,8 @@ def deck_browser(ctx: PageContext, cards: list[Card]) -> None:
     add, download = st.columns(2)
     if add.button(f"Add {len(new)} card{'s' if len(new) != 1 else ''} to my deck", key="fc::add", disabled=not new,
                   icon=":material/library_add:"):
-        try:
-            count = sum(flashcards.add_to_deck(ctx.store, ctx.learner.id, c, "browse") for c in new)
-        except StoreError as exc:
-            show_store_error(exc)
-        else:
+        count = add_cards(ctx, new, "browse")
+        if count is not None:
             st.success(f"Added {count} cards; they are due for review now.")
     name = "RNN Course" if len(chosen) == len(cards) else "RNN Course (filtered)"
     download.download_button(f"Download {len(chosen)} cards for Anki (.apkg)",

@@ -16,7 +16,7 @@ from core.assessment.quiz import QuizError
 from core.cohort import identity
 from core.cohort.store import StoreError
 from core.ui import lesson
-from core.ui.flashcards import kind_label
+from core.ui.flashcards import add_cards, kind_label
 from core.ui.shell import PageContext, show_store_error
 
 RATINGS = [("Again", Rating.Again), ("Hard", Rating.Hard), ("Good", Rating.Good), ("Easy", Rating.Easy)]
@@ -49,11 +49,8 @@ def questions(ctx: PageContext) -> list[Card]:
     chosen = [cards[q.id] for q in qs if q.id in cards]
     if chosen and st.button(f"Add these {len(chosen)} questions to my flashcard deck", icon=":material/library_add:",
                             key="interview-add"):
-        try:
-            added = sum(flashcards.add_to_deck(ctx.store, ctx.learner.id, c, "interview") for c in chosen)
-        except StoreError as exc:
-            show_store_error(exc)
-        else:
+        added = add_cards(ctx, chosen, "interview")
+        if added is not None:
             st.success(f"{added} added ({len(chosen) - added} were already there). Review them under Practice → "
                        "Flashcards.")
     return chosen

@@ -53,6 +53,13 @@ def open_page(page_file: str, token: str | None = None, *, secrets: dict | None 
     return at.run()
 
 
+def open_as_allowed(page, token: str) -> AppTest:
+    """Open a course page (a curriculum Page) as the learner, with the instructor key where the page needs it."""
+    instructor = {"secrets": {"course": {"instructor_key": INSTRUCTOR_KEY}},
+                  "session": {"_instructor_key": INSTRUCTOR_KEY}} if page.instructor_only else {}
+    return open_page(page.file, token, **instructor)
+
+
 def all_text(at: AppTest) -> str:
     """Every element's protobuf text (values, labels, markdown, table cells) in the rendered page."""
     out: list[str] = []

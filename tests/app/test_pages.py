@@ -3,7 +3,7 @@
 import pytest
 
 from core.course import curriculum
-from tests.app.conftest import INSTRUCTOR_KEY, all_text, open_page
+from tests.app.conftest import all_text, open_as_allowed, open_page
 
 COURSE = curriculum.load_course()
 PAGES = sorted(COURSE.pages.values(), key=lambda p: p.file)
@@ -16,9 +16,7 @@ def link_labels(at) -> list[str]:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.id)
 def test_every_page_renders_with_its_title(page, learner):
     _, token = learner
-    instructor = {"secrets": {"course": {"instructor_key": INSTRUCTOR_KEY}},
-                  "session": {"_instructor_key": INSTRUCTOR_KEY}} if page.instructor_only else {}
-    at = open_page(page.file, token, **instructor)
+    at = open_as_allowed(page, token)
     assert not at.exception, at.exception
     titles = [t.value for t in at.title]
     assert titles, f"{page.file} has no title"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.course import curriculum
-from tests.app.conftest import INSTRUCTOR_KEY, open_page
+from tests.app.conftest import open_as_allowed
 
 COURSE = curriculum.load_course()
 PAGES = sorted(COURSE.pages.values(), key=lambda p: p.file)
@@ -31,9 +31,7 @@ def long_cells(df: pd.DataFrame) -> list[str]:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.id)
 def test_no_dataframe_holds_sentences(page, learner):
     _, token = learner
-    instructor = {"secrets": {"course": {"instructor_key": INSTRUCTOR_KEY}},
-                  "session": {"_instructor_key": INSTRUCTOR_KEY}} if page.instructor_only else {}
-    at = open_page(page.file, token, **instructor)
+    at = open_as_allowed(page, token)
     assert not at.exception, at.exception
     problems = [cell for frame in at.dataframe for cell in long_cells(frame.value)]
     assert not problems, f"{page.file}: use st.table (it wraps) for {problems}"
