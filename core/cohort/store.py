@@ -2,7 +2,8 @@
 and write of learner data, composed from the repositories of each aggregate.
 
 SQLite file by default; any SQLAlchemy URL (e.g. PostgreSQL) for a hosted cohort. Opening runs the Alembic
-migrations (core.cohort.migrate) under a lock, so replicas starting at once never race. Every query is scoped by
+migrations (core.cohort.migrate) under a lock, so replicas starting at once never race; a database at the newest
+revision already costs one query, and Alembic is not imported. Every query is scoped by
 the learner id resolved from that learner's own token; files, jobs and caches of a learner are keyed by its `uid`,
 which, like its id, never comes back after a deletion. The names callers use are re-exported here, so nothing
 outside core.cohort imports its tables or repositories directly.

@@ -1,15 +1,22 @@
 """Charts shared by pages and lesson widgets: one place for colours, scales and how a finished Vega-Lite spec is
-drawn, plus the progress charts of Home."""
+drawn, plus the progress charts of Home.
+
+Importing this module does not import Altair (nor pandas): Home draws its progress charts from plain Vega-Lite
+specs, and Altair costs about 0.2 s of the first page after a server start (issue 19). The helpers that build Altair
+objects import it when called; by then the page calling them has imported it already."""
 
 from __future__ import annotations
 
-import altair as alt
-import pandas as pd
+from typing import TYPE_CHECKING, Any
+
 import streamlit as st
+
+if TYPE_CHECKING:
+    import altair as alt
 
 DONE_COLOR = "#2e7d32"
 OFF_PATH_COLOR = "#b0bec5"
-HEAT = alt.Scale(scheme="blues", domain=[0, 1])  # weights in 0..1 (attention, memory addressing)
+HEAT = {"scheme": "blues", "domain": [0, 1]}  # a scale for weights in 0..1 (attention, memory addressing)
 PADDING = {"top": 14, "left": 5, "right": 5, "bottom": 5}
 # Streamlit gives a single-view chart autosize "fit": title, axes and legend are squeezed into the given height. With
 # fit-x the plot keeps its height and they come on top (a spec's own "autosize" wins over Streamlit's).
@@ -28,38 +35,48 @@ def draw_spec(spec: dict, **kwargs):
     return show_spec({"padding": PADDING, **spec}, **kwargs)
 
 
-def module_progress(rows: list[dict]) -> alt.Chart:
-    df = pd.DataFrame(rows)
-    df["where"] = df["on_path"].map({True: "on your path", False: "not on your path"})
-    return (
-        alt.Chart(df, title="Sections done per module")
-        .mark_bar()
-        .encode(
-            x=alt.X("share:Q", title="share of required sections done", scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format="%")),
-            y=alt.Y("module:N", sort=alt.SortField("number"), title=None),
-            color=alt.Color("where:N", scale=alt.Scale(domain=["on your path", "not on your path"],
-                                                        range=[DONE_COLOR, OFF_PATH_COLOR]),
-                            legend=alt.Legend(title=None, orient="bottom")),
-            tooltip=["module", "done", "required", "minutes", alt.Tooltip("share:Q", format=".0%")],
-        )
-        .properties(height=alt.Step(22))
-    )
+def inline_spec(rows: list[dict], mark: dict, encoding: dict, **properties: Any) -> dict:
+    """A one-mark Vega-Lite spec that carries its rows as JSON. Streamlit turns a spec's top-level data (and
+    Altair's named datasets) into an Arrow table through pandas, which costs 0.2-0.4 s to import on a cold start;
+    data inside a layer it leaves in the spec. The encoding stays at the top, where Streamlit looks for it."""
+    return {**properties, "encoding": encoding, "layer": [{"data": {"values": rows}, "mark": mark}]}
 
 
-def path_progress(rows: list[dict]) -> alt.Chart:
-    df = pd.DataFrame(rows)
-    return (
-        alt.Chart(df, title="Progress on each learning path")
-        .mark_bar(color=DONE_COLOR)
-        .encode(
-            x=alt.X("share:Q", title="share of the path's time done", scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format="%")),
-            y=alt.Y("path:N", title=None),
-            tooltip=["path", alt.Tooltip("share:Q", format=".0%"), alt.Tooltip("hours:Q", format=".1f")],
-        )
-        .properties(height=alt.Step(28))
-    )
+def _share_x(title: str) -> dict:
+    return {"field": "share", "type": "quantitative", "title": title, "scale": {"domain": [0, 1]},
+            "axis": {"format": "%"}}
+
+
+def _share_tip() -> dict:
+    return {"field": "share", "type": "quantitative", "format": ".0%"}
+
+
+def module_progress(rows: list[dict]) -> dict:
+    """Share of each module's required sections done, coloured by whether the module is on the learner's path
+    (rows: core.course.progress.overview)."""
+    where = {True: "on your path", False: "not on your path"}
+    values = [{"module": r["module"], "number": r["number"], "done": r["done"], "required": r["required"],
+               "minutes": r["minutes"], "share": r["share"], "where": where[bool(r["on_path"])]} for r in rows]
+    return inline_spec(values, {"type": "bar"}, {
+        "x": _share_x("share of required sections done"),
+        "y": {"field": "module", "type": "nominal", "sort": {"field": "number"}, "title": None},
+        "color": {"field": "where", "type": "nominal", "legend": {"title": None, "orient": "bottom"},
+                  "scale": {"domain": list(where.values()), "range": [DONE_COLOR, OFF_PATH_COLOR]}},
+        "tooltip": [{"field": "module", "type": "nominal"}, {"field": "done", "type": "quantitative"},
+                    {"field": "required", "type": "quantitative"}, {"field": "minutes", "type": "quantitative"},
+                    _share_tip()],
+    }, title="Sections done per module", height={"step": 22})
+
+
+def path_progress(rows: list[dict]) -> dict:
+    """Share of each learning path's time read (rows: core.course.progress.all_paths)."""
+    values = [{"path": r["path"], "share": r["share"], "hours": r["hours"]} for r in rows]
+    return inline_spec(values, {"type": "bar", "color": DONE_COLOR}, {
+        "x": _share_x("share of the path's time done"),
+        "y": {"field": "path", "type": "nominal", "title": None},
+        "tooltip": [{"field": "path", "type": "nominal"}, _share_tip(),
+                    {"field": "hours", "type": "quantitative", "format": ".1f"}],
+    }, title="Progress on each learning path", height={"step": 28})
 
 
 # ---------------------------------------------------------------- client-side charts
@@ -73,11 +90,15 @@ READOUT_LINE = 19  # px between readout lines above a plot
 
 def slider(name: str, label: str, lo: float, hi: float, step: float, value: float) -> alt.Parameter:
     """A parameter bound to a range input drawn under the chart; expressions read it by `name`."""
+    import altair as alt
+
     return alt.param(name=name, value=value, bind=alt.binding_range(min=lo, max=hi, step=step, name=f"{label} "))
 
 
 def checkbox(name: str, label: str, value: bool = False) -> alt.Parameter:
     """A parameter bound to a checkbox under the chart (true/false in expressions)."""
+    import altair as alt
+
     return alt.param(name=name, value=value, bind=alt.binding_checkbox(name=f"{label} "))
 
 
@@ -87,6 +108,8 @@ def readout(text: str, line: int = 0, lines: int = 1, where: str | None = None,
     one row of the layered chart's data (the first row, or the first that passes `where`) and the parameters, e.g.
     "'loss = ' + format(datum.loss, '.4f')". Line 0 is the top one of `lines`. `base` gives the layer its own data
     and transforms (e.g. one empty row and calculations from the parameters alone)."""
+    import altair as alt
+
     chart = base if base is not None else alt.Chart()
     if where:
         chart = chart.transform_filter(where)
@@ -97,6 +120,8 @@ def readout(text: str, line: int = 0, lines: int = 1, where: str | None = None,
 
 def one_row() -> alt.Chart:
     """A chart over a single empty row: the base of a mark or readout computed from the parameters alone."""
+    import altair as alt
+
     return alt.Chart(alt.Data(values=[{}]))
 
 

@@ -1,10 +1,12 @@
 """Home's widgets: the welcome line, the learning-path cards, where the learner stands on their path (reading ticked
-and steps complete, i.e. quiz passed and labs shown), the progress overview and the course objectives."""
+and steps complete, i.e. quiz passed and labs shown), the progress overview and the course objectives.
+
+Home is the first page after a server start, so it imports neither Altair nor pandas (nor torch): its charts are
+plain Vega-Lite specs (core.ui.charts), and a table (st.dataframe converts through pandas) is drawn only where it is
+seen: the best quiz scores once there are any, the per-module table once its expander is opened."""
 
 from __future__ import annotations
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from core.assessment import quiz as quizzes
@@ -150,12 +152,12 @@ def completion_rows(ctx: PageContext, shown: progress.Evidence) -> list[dict]:
 WRAP_LABEL = r"split(replace(datum.label, /^(.{1,24}) /, '$1|'), '|')"
 
 
-def _full_labels(chart: alt.Chart, step: int) -> alt.Chart:
+def _full_labels(spec: dict, step: int) -> dict:
     """A progress chart whose y labels wrap instead of being cut (Streamlit's theme cuts them at 100 px). The legend
     under the plot starts where the plot does, right of the labels: one entry per line keeps it inside a phone."""
-    return (chart.properties(height=alt.Step(step))
-            .configure_axisY(labelExpr=WRAP_LABEL, labelLimit=0, labelLineHeight=13)
-            .configure_legend(direction="vertical"))
+    return {**spec, "height": {"step": step},
+            "config": {"axisY": {"labelExpr": WRAP_LABEL, "labelLimit": 0, "labelLineHeight": 13},
+                       "legend": {"direction": "vertical"}}}
 
 
 def progress_overview(ctx: PageContext) -> None:
@@ -164,18 +166,20 @@ def progress_overview(ctx: PageContext) -> None:
     rows = progress.overview(ctx.course, ctx.done, ctx.learner.path, shown)
     left, right = st.columns([3, 2])
     with left:
-        st.altair_chart(_full_labels(charts.module_progress(rows), 32), width="stretch")
-        if ctx.path is not None:
-            with st.expander("Which modules are complete, and what each still needs"):
-                st.dataframe(pd.DataFrame(completion_rows(ctx, shown)), hide_index=True)
+        charts.show_spec(_full_labels(charts.module_progress(rows), 32))
+        if ctx.path is not None:  # its table is built only while the expander is open (a rerun when it opens)
+            table = st.expander("Which modules are complete, and what each still needs", key="home-completion",
+                                on_change="rerun")
+            with table:
+                if table.open:
+                    st.dataframe(completion_rows(ctx, shown), hide_index=True)
     with right:
-        st.altair_chart(_full_labels(charts.path_progress(progress.all_paths(ctx.course, ctx.done)), 32),
-                        width="stretch")
+        charts.show_spec(_full_labels(charts.path_progress(progress.all_paths(ctx.course, ctx.done)), 32))
     # Below both charts, full width: in the narrow right column the quiz names hid the scores.
     scores = ctx.store.best_quiz_scores(ctx.learner.id)
     if scores:
         st.markdown("**Your best quiz scores**")
-        st.dataframe(pd.DataFrame(score_rows(ctx, scores)), hide_index=True, column_config={
+        st.dataframe(score_rows(ctx, scores), hide_index=True, column_config={
             "quiz": st.column_config.TextColumn("quiz", width="large"),
             "best score": st.column_config.TextColumn("best score", width="small"),
             "share": st.column_config.ProgressColumn("best %", format="%d%%", min_value=0, max_value=100,
