@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.course import curriculum
-from tests.app.conftest import open_as_allowed
+from tests.app.conftest import open_as_allowed, open_page
 
 COURSE = curriculum.load_course()
 PAGES = sorted(COURSE.pages.values(), key=lambda p: p.file)
@@ -35,3 +35,14 @@ def test_no_dataframe_holds_sentences(page, learner):
     assert not at.exception, at.exception
     problems = [cell for frame in at.dataframe for cell in long_cells(frame.value)]
     assert not problems, f"{page.file}: use st.table (it wraps) for {problems}"
+
+
+def test_homes_per_module_table_wraps_when_opened(db, learner):
+    record, token = learner
+    db.set_path(record.id, "B")
+    at = open_page("Home.py", token)
+    at.session_state["home-completion"] = True  # the expander builds its table only while open
+    at.run()
+    assert not at.exception
+    assert not [cell for frame in at.dataframe for cell in long_cells(frame.value)]
+    assert any("still needed" in str(t.value.columns.tolist()) for t in at.table)

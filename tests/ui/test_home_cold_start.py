@@ -35,7 +35,7 @@ for token in sys.argv[1:]:
     at.session_state["home-completion"] = True  # open the per-module table's expander
     at.run()
     step["opened"] = {"exception": [str(e.value) for e in at.exception],
-                      "tables": [list(d.value.columns) for d in at.dataframe]}
+                      "tables": [list(d.value.columns) for d in [*at.dataframe, *at.table]]}
     out.append(step)
 print(json.dumps(out))
 """.replace("HEAVY_NAMES", repr(HEAVY))

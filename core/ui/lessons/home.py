@@ -171,8 +171,8 @@ def progress_overview(ctx: PageContext) -> None:
             table = st.expander("Which modules are complete, and what each still needs", key="home-completion",
                                 on_change="rerun")
             with table:
-                if table.open:
-                    st.dataframe(completion_rows(ctx, shown), hide_index=True)
+                if table.open:  # a static table: 'still needed' is a sentence, which the dataframe grid cut
+                    st.table(completion_rows(ctx, shown))
     with right:
         charts.show_spec(_full_labels(charts.path_progress(progress.all_paths(ctx.course, ctx.done)), 32))
     # Below both charts, full width: in the narrow right column the quiz names hid the scores.
