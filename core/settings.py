@@ -87,7 +87,8 @@ SETTINGS: dict[str, Setting] = _settings(
     Setting("RNN_COURSE_RUNS_DIR", "path", lambda: Path.home() / ".cache" / "rnn-course" / "runs",
             "resumable state of `python -m core.train` runs"),
     Setting("RNN_COURSE_STATE_DIR", "path", lambda: REPO_ROOT / ".course-data",
-            "the embedded training queue (job-queue.db); models saved before they moved into the database are "
+            "the embedded training queues (job-queue-<cohort database>.db, one per database); models saved before "
+            "they moved into the database are "
             "imported from runs/<learner>/"),
     Setting("RNN_COURSE_MAX_RUNS", "int", 5, "trained models kept per learner (the newest)", minimum=1),
     Setting("RNN_COURSE_DEVICE", "choice", "", "torch device for the shipped models; empty: cuda > mps > cpu",

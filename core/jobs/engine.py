@@ -14,6 +14,7 @@ nothing: a worker claims a job in the database before training it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from core import settings
 
 BROKER_ENV = "RNN_COURSE_JOB_BROKER"
 QUEUE = "rnn-course-training"
-QUEUE_FILE = "job-queue.db"  # the embedded queue, in the state folder
+QUEUE_FILE = "job-queue.db"  # the embedded queue, in the state folder (job-queue-<cohort>.db with a cohort database)
 PG_QUEUE_LOCK = 0x726E6E5F68756579  # "rnn_huey": the advisory lock around creating Huey's tables on PostgreSQL
 
 
@@ -50,14 +51,24 @@ def shown(url: str) -> str:
     return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
 
 
-def make_huey(url: str, state_dir: Path) -> Huey:
-    """The Huey instance for a broker URL (results are not kept: the database has everything a page reads)."""
+def queue_file(cohort: str = "") -> str:
+    """The embedded queue's file name for a cohort database URL. One file per database: two servers started from one
+    checkout for different cohorts (or test servers side by side) shared job-queue.db, and one server's consumer
+    took the other's messages, found no such job in its own database and dropped them: those runs stayed queued."""
+    if not cohort:
+        return QUEUE_FILE
+    return f"job-queue-{hashlib.sha256(cohort.encode()).hexdigest()[:12]}.db"
+
+
+def make_huey(url: str, state_dir: Path, cohort: str = "") -> Huey:
+    """The Huey instance for a broker URL (results are not kept: the database has everything a page reads).
+    `cohort` (the cohort database's URL) names the embedded queue's file, so each database has its own queue."""
     options = {"results": False, "utc": True}
     if url in ("memory", "memory://"):
         return MemoryHuey(QUEUE, **options)
     if url == "":
         state_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(QUEUE, filename=str(state_dir / QUEUE_FILE), **options)
+        return SqliteHuey(QUEUE, filename=str(state_dir / queue_file(cohort)), **options)
     scheme = url.split("://", 1)[0].split("+", 1)[0].lower()
     if scheme == "sqlite":
         return SqliteHuey(QUEUE, filename=url.split(":///", 1)[1], **options)

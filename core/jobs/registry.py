@@ -126,7 +126,8 @@ class Registry:
         self.budget = budget or Budget.from_env()
         self.broker = engine.broker_url() if broker is None else broker
         self.execution = runner.Execution(store, self.budget, saver, stale_s=stale_s)
-        self.huey = engine.make_huey(self.broker, learner_runs.state_dir())
+        self.huey = engine.make_huey(self.broker, learner_runs.state_dir(),
+                                     cohort=store.engine.url.render_as_string(hide_password=True))
         self._task = self.huey.task(name="train")(self.execution.run)
         self.huey.periodic_task(crontab(minute="*"), name="recover")(self.recover)
         self.consumer = None

@@ -330,11 +330,28 @@ def test_the_embedded_default_trains_on_a_sqlite_queue_inside_this_process(store
     ada = learner()
     reg = jobs.Registry(store, jobs.Budget(concurrent=1), broker="")  # RNN_COURSE_JOB_BROKER unset
     try:
-        assert reg.consumer is not None and (state / engine.QUEUE_FILE).exists()
+        queue = engine.queue_file(store.engine.url.render_as_string(hide_password=True))
+        assert reg.consumer is not None and (state / queue).exists()
         job = reg.submit(spec(ada.uid, steps=5))
         assert job.join(30) and job.progress().state == "finished"
     finally:
         reg.shutdown()
+
+
+def test_each_cohort_database_has_its_own_embedded_queue(tmp_path):
+    """Two servers from one checkout, two cohorts: a message for one must never reach the other's consumer."""
+    a = engine.make_huey("", tmp_path, cohort="sqlite:////srv/a/course.db")
+    b = engine.make_huey("", tmp_path, cohort="sqlite:////srv/b/course.db")
+    again = engine.make_huey("", tmp_path, cohort="sqlite:////srv/a/course.db")  # a second replica of cohort a
+
+    @a.task(name="train")
+    def train(job_id):
+        return job_id
+
+    train("job-1")
+    assert a.pending_count() == 1 and again.pending_count() == 1
+    assert b.pending_count() == 0
+    assert len({engine.queue_file(c) for c in ("sqlite:////srv/a/course.db", "sqlite:////srv/b/course.db", "")}) == 3
 
 
 def test_the_broker_setting_picks_the_engine(tmp_path):
