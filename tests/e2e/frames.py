@@ -50,6 +50,17 @@ CHARTS_JS = r"""
     }
     row.frame_w = Math.round(fr.right - fr.left); row.frame_h = Math.round(fr.bottom - fr.top);
     row.svg_w = Math.round(sr.width); row.svg_h = Math.round(sr.height);
+    // Category labels Vega hid because they overlapped (opacity 0): a plot squeezed too small for its rows or
+    // columns. Only names on axes of a discrete scale count (Vega's ARIA label says so): thinning number ticks,
+    // or the numbered slots of a grid (1, 3, 5, ...), is normal.
+    row.labels_total = 0; row.labels_hidden = 0;
+    svg.querySelectorAll('g[aria-roledescription="axis"]').forEach((axis) => {
+      if (!/discrete scale/.test(axis.getAttribute('aria-label') || '')) return;
+      const labels = [...axis.querySelectorAll('.role-axis-label text')]
+        .filter(t => (t.textContent || '').trim() && !/^[\d.,\s]+$/.test(t.textContent.trim()));
+      row.labels_total += labels.length;
+      row.labels_hidden += labels.filter(t => t.getAttribute('opacity') === '0' || getComputedStyle(t).opacity === '0').length;
+    });
     let l = Infinity, t = Infinity, r = -Infinity, b = -Infinity;
     const worst = {};
     svg.querySelectorAll('path, rect, text, line, circle, ellipse, polygon, polyline, image').forEach((el) => {
@@ -110,6 +121,11 @@ def clipped(row: dict, tol: int = TOLERANCE_PX) -> bool:
     return bool(row.get("over")) and max(row["over"].values()) > tol
 
 
+def names_hidden(row: dict) -> bool:
+    """True when Vega hid category names of a chart because they overlapped (its plot is too small for them)."""
+    return row.get("labels_hidden", 0) > 0
+
+
 def expand_all(page, main=None) -> int:
     """Open every collapsed expander in the main column (charts inside are then drawn); returns how many.
 
@@ -138,7 +154,9 @@ def describe(row: dict) -> str:
     sides = ", ".join(f"{k} {v}px" for k, v in over.items() if v > TOLERANCE_PX)
     return (f"chart #{row['index']} '{row.get('title', '')}': frame {row['frame_w']}x{row['frame_h']} px, "
             f"content {row.get('content_w')}x{row.get('content_h')} px, overflows {sides or 'nothing'}"
-            f" {row.get('roles') or ''}")
+            f" {row.get('roles') or ''}"
+            + (f", {row['labels_hidden']} of {row['labels_total']} category names hidden by overlap"
+               if names_hidden(row) else ""))
 
 
 def settle(page, timeout: float = 180_000) -> None:

@@ -46,7 +46,7 @@ def survey(browser, base: str, width: int, pages: list[str] = PAGES, name: str =
 def failures(results) -> list[str]:
     found = []
     for stem, charts, tex, exceptions in results:
-        found += [f"{stem}: {frames.describe(c)}" for c in charts if frames.clipped(c)]
+        found += [f"{stem}: {frames.describe(c)}" for c in charts if frames.clipped(c) or frames.names_hidden(c)]
         found += [f"{stem}: KaTeX error: {e}" for e in tex["errors"]]
         found += [f"{stem}: raw LaTeX in the text: {t!r}" for t in tex["raw"]]
         found += [f"{stem}: exception: {e}" for e in exceptions]
@@ -75,7 +75,8 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         for width in args.width or WIDTHS:
             print(f"\n== {width} px ==")
-            print(f"{'page':<22} {'#':>2} {'frame':>9} {'content':>9} {'overflow l/r/t/b':>18}  ok  title")
+            print(f"{'page':<22} {'#':>2} {'frame':>9} {'content':>9} {'overflow l/r/t/b':>18}  ok  "
+                  f"{'hidden labels':>13}  title")
             for result in survey(browser, base, width, args.pages):
                 stem, charts, tex, exceptions = result
                 for c in charts:
@@ -83,7 +84,9 @@ def main() -> None:
                     sides = "/".join(str(over.get(k, "")) for k in ("left", "right", "top", "bottom"))
                     print(f"{stem:<22} {c['index']:>2} {c['frame_w']:>4}x{c['frame_h']:<4} "
                           f"{c.get('content_w', 0):>4}x{c.get('content_h', 0):<4} {sides:>18}  "
-                          f"{'NO' if frames.clipped(c) else 'ok':>2}  {c.get('title', '')[:60]}", flush=True)
+                          f"{'NO' if frames.clipped(c) else 'ok':>2}  "
+                          f"{c.get('labels_hidden', 0):>5}/{c.get('labels_total', 0):<7}  {c.get('title', '')[:60]}",
+                          flush=True)
                 problems += [f"{width}px {p}" for p in failures([result])]
         browser.close()
     print(f"\n{len(problems)} problem(s)")

@@ -141,10 +141,13 @@ def _available() -> list[str]:
 
 def _freq_chart(stats: capstone_data.DatasetStats) -> alt.Chart:
     df = pd.DataFrame([{"character": VISIBLE.get(c, c), "share": n / max(1, stats.chars)} for c, n in stats.top])
+    # One row per character (40 columns did not fit a 390 px phone: Vega hid 29 of the names).
     return alt.Chart(df, title=f"The {len(df)} most frequent characters").mark_bar().encode(
-        x=alt.X("character:N", sort=None, title="character (␣ space, ⏎ newline)"),
-        y=alt.Y("share:Q", title="share of all characters", axis=alt.Axis(format="%")),
-        tooltip=["character", alt.Tooltip("share:Q", format=".2%")])
+        y=alt.Y("character:N", sort=None, title="character (␣ space, ⏎ newline)",
+                axis=alt.Axis(labelOverlap=False, labelFontSize=12)),
+        x=alt.X("share:Q", title="share of all characters", axis=alt.Axis(format="%")),
+        tooltip=["character", alt.Tooltip("share:Q", format=".2%")]
+    ).properties(height=alt.Step(14), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
 @st.fragment

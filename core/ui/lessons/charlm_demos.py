@@ -48,7 +48,8 @@ def _prob_chart(views: list[hello.StepView], title: str) -> alt.Chart:
     df = _step_table(views)
     return (
         alt.Chart(df, title=title).mark_bar().encode(
-            x=alt.X("char:N", sort=list(hello.VOCAB), title=None),
+            x=alt.X("char:N", sort=list(hello.VOCAB), title=None,
+                    axis=alt.Axis(labelAngle=0, labelOverlap=False)),  # one letter per 14 px bar: all fit upright
             y=alt.Y("probability:Q", axis=alt.Axis(format="%")),
             color=alt.Color("is target:N", scale=alt.Scale(domain=[True, False],
                                                            range=[rnn_demos.STATE, rnn_demos.BIAS]),

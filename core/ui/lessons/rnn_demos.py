@@ -66,12 +66,14 @@ def heatmap(values: list[list[float]], chars: list[str], units: int, title: str,
         .encode(
             x=alt.X("label:N", title="your text, one character per column", sort=labels,
                     axis=alt.Axis(labelAngle=0, labelExpr="split(datum.value, ' ')[1]", labelOverlap=False)),
-            y=alt.Y("unit:N", title=f"hidden unit ({units} most active)", sort=[f"unit {u}" for u in top]),
+            y=alt.Y("unit:N", title=f"hidden unit ({units} most active)", sort=[f"unit {u}" for u in top],
+                    axis=alt.Axis(labelOverlap=False)),  # 16 px rows: Vega's overlap test still hid every other
             color=alt.Color("value:Q", title=color_title,
                             scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
             tooltip=["char", "unit", alt.Tooltip("value:Q", format=".3f")],
         )
-        .properties(height=alt.Step(12))
+        .properties(height=alt.Step(16),  # 16 px per unit: at 12 (and Streamlit's "fit") every other name was
+                    autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))  # hidden by overlap
     )
 
 
