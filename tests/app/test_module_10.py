@@ -50,7 +50,7 @@ def test_m10_renders_and_saves_the_project_choice(db, learner):
     assert "Advanced · Source code" in all_text(at)
     at.button(key="m10-use-template").click().run()
     assert db.reflections(record.id, "m10-project")[("m10-project", "template")] == "advanced/code"
-    assert "✅ **Prepare the data**" in all_text(at)
+    assert ":material/check_circle: **Prepare the data**" in all_text(at)
     at.selectbox(key="m10-domain").set_value("lists").run()
     at.button(key="m10-load-template").click().run()
     assert not at.exception

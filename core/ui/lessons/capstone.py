@@ -372,7 +372,9 @@ def milestones_and_badges(ctx: PageContext) -> None:
     ms = capstone.milestones(ev)
     st.progress(sum(m.done for m in ms) / len(ms), text=f"{sum(m.done for m in ms)} of {len(ms)} milestones")
     for m in ms:
-        st.markdown(f"{'✅' if m.done else '⬜'} **{m.name}** · {m.how}")
+        # Material icons, as on Module 4's milestones: the emoji squares were blank boxes without an emoji font
+        st.markdown(f"{':material/check_circle:' if m.done else ':material/radio_button_unchecked:'} "
+                    f"**{m.name}** · {m.how}")
     with st.expander("Architecture choice (milestone 2)", expanded=not ms[1].done):
         text = st.text_area("Which cell, how many layers and units, what regularisation, and why?",
                             value=ev.notes.get("architecture", ""), max_chars=2000, key="m10-architecture")
