@@ -1,6 +1,7 @@
 """Real browser, phone (390 px) and desktop widths: sidebar labels are never cut, the page never scrolls sideways,
 display equations and Markdown tables wider than the column scroll inside their own box, and a data table says it
-scrolls exactly when its columns overflow (the CSS is core.ui.shell.PAGE_CSS)."""
+scrolls exactly when its columns overflow (the CSS is core.ui.shell.PAGE_CSS); tables of sentences (st.table) wrap to
+fit the column."""
 
 import pytest
 
@@ -19,6 +20,10 @@ MEASURE = """() => {
     tables: [...document.querySelectorAll(frame)].map(c => {
       const grid = c.querySelector('.dvn-scroller');
       return [grid ? grid.scrollWidth - grid.clientWidth : 0, parseFloat(getComputedStyle(c, '::after').fontSize)];
+    }),
+    static: [...document.querySelectorAll('[data-testid=stTable]')].map(t => {
+      const table = t.querySelector('table');
+      return table.getBoundingClientRect().right - t.getBoundingClientRect().right;
     }),
     boxes: [...document.querySelectorAll('[data-testid=stMarkdownContainer] .katex-display, '
                                          + '[data-testid=stMarkdownContainer] table')]
@@ -50,14 +55,16 @@ def test_phone_and_desktop_layouts_wrap_or_say_they_scroll(browser, tmp_path):
         phone.goto(base)
         wait_idle(phone)
         sign_in(phone, "Narrow")
-        for name in ("m00_why_this_matters", "m02_rnn", "m03_lstm"):
+        boxes = 0
+        for name in ("m00_why_this_matters", "m02_rnn", "m03_lstm", "m04_char_lm", "m07_attention"):
             seen = _measure(phone, base, name)
             assert seen["sideways"] <= 0, f"{name}: the page scrolls sideways at 390 px"
-            assert seen["tables"], name
+            assert seen["tables"] or seen["static"], name
+            assert all(over <= 2 for over in seen["static"]), (name, "a wrapping table wider than the column", seen)
             for overflow, hint in seen["tables"]:
                 assert (hint > 0) == (overflow > 0), (name, overflow, hint)
             assert all(o == "auto" for o in seen["boxes"]), (name, seen["boxes"])
             if name == "m00_why_this_matters":
-                assert all(overflow > 0 for overflow, _ in seen["tables"]), "m00's tables are wider than a phone"
-            if name == "m02_rnn":
-                assert seen["boxes"], "m02's display equations are wider than a phone and scroll in their box"
+                assert len(seen["static"]) >= 2, "m00's tables of sentences are static tables that wrap"
+            boxes += len(seen["boxes"])
+        assert boxes, "a display equation wider than a phone (m04's) scrolls inside its own box"
