@@ -13,6 +13,8 @@ saves about 0.1 s of the first page after a server start (issue 19)."""
 from __future__ import annotations
 
 import ast
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -115,7 +117,7 @@ def migration_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None  # the driver leaves transactions to the BEGIN below
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_MS}")
-            cur.execute("PRAGMA journal_mode=WAL")
+            _wal(cur)
             cur.execute("PRAGMA foreign_keys=OFF")
             cur.close()
 
@@ -124,6 +126,20 @@ def migration_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _wal(cur: Any) -> None:
+    """Switch a new SQLite file to WAL. The switch needs the file to itself and, unlike a write, fails at once
+    ("database is locked") while another replica reads it, busy_timeout or not: retried until SQLITE_WAIT_MS."""
+    deadline = time.monotonic() + SQLITE_WAIT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager

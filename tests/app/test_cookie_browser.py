@@ -31,6 +31,12 @@ def test_a_reload_the_moment_the_account_exists_keeps_the_new_learner(tmp_path):
         page.reload()  # at once: the page has not had time to run the cookie script
         wait_idle(page)
         assert page.get_by_test_id("stSidebar").get_by_text("Quick Reloader").count() == 1
+        # The cookie is written by the page's script after it has drawn: wait_idle can return just before
+        # (the full run at d453b42 read the cookies too early once).
+        deadline = time.monotonic() + 20
+        while "rnn_course_learner" not in {c["name"] for c in page.context.cookies()}:
+            assert time.monotonic() < deadline, "no learner cookie 20 s after the reload"
+            time.sleep(0.1)
         cookies = {c["name"]: c for c in page.context.cookies()}
         assert cookies["rnn_course_learner"]["sameSite"] == "Strict"
         browser.close()
