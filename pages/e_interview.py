@@ -16,11 +16,11 @@ if cards:
 
 if ctx.on_path("m10"):
     st.subheader("Talking about your capstone")
+    pitch = st.container()
+else:  # no capstone on this path: the template stays at hand, folded, for a project of the learner's own
+    pitch = st.expander("Talking about a project of yours (the capstone, Module 10, is not on your path)",
+                        icon=":material/record_voice_over:")
+with pitch:
     lesson.text("interview", "pitch")
     interview.capstone_pitch()
-else:  # no capstone on this path: the template stays at hand for a project of the learner's own
-    with st.expander("Talking about a project of yours (the capstone, Module 10, is not on your path)",
-                     icon=":material/record_voice_over:"):
-        lesson.text("interview", "pitch")
-        interview.capstone_pitch()
 lesson.next_step(ctx)

@@ -80,6 +80,13 @@ def required_sections(course: Course, page_id: str, path_key: str | None) -> tup
     return (PAGE_SECTION,)
 
 
+def required_labs(course: Course, path_key: str | None) -> set[str]:
+    """The code labs that finishing the path asks for (none on a path without labs, or without a path)."""
+    path = course.paths.get(path_key or "")
+    steps = path.modules if path is not None else ()
+    return {item for m in steps for kind, item in required_evidence(course, m, path_key) if kind == "lab"}
+
+
 def required_evidence(course: Course, page_id: str, path_key: str | None) -> tuple[tuple[str, str], ...]:
     """(kind, id) pairs a step needs besides its ticks: the module's quiz, and its labs where the path asks."""
     module = course.modules.get(page_id)

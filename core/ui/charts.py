@@ -65,7 +65,7 @@ def module_progress(rows: list[dict]) -> dict:
         "tooltip": [{"field": "module", "type": "nominal"}, {"field": "done", "type": "quantitative"},
                     {"field": "required", "type": "quantitative"}, {"field": "minutes", "type": "quantitative"},
                     _share_tip()],
-    }, title="Sections done per module", height={"step": 22})
+    }, title="Sections done per module")
 
 
 def path_progress(rows: list[dict]) -> dict:
@@ -76,7 +76,7 @@ def path_progress(rows: list[dict]) -> dict:
         "y": {"field": "path", "type": "nominal", "title": None},
         "tooltip": [{"field": "path", "type": "nominal"}, _share_tip(),
                     {"field": "hours", "type": "quantitative", "format": ".1f"}],
-    }, title="Progress on each learning path", height={"step": 28})
+    }, title="Progress on each learning path")
 
 
 # ---------------------------------------------------------------- client-side charts

@@ -16,6 +16,7 @@ from streamlit.components.v1.component_registry import ComponentRegistry
 from core.assessment import flashcards
 from core.cohort import identity
 from core.cohort.store import LabSummary, StoreError
+from core.course import progress
 from core.labs import exercises, grader
 from core.labs.exercises import Lab
 from core.ui.shell import PageContext, show_store_error
@@ -275,9 +276,7 @@ def overview(ctx: PageContext) -> str | None:
         for _, labs in groups:
             for lab_id in labs:
                 where.setdefault(lab_id, []).append(f"Module {ctx.course.pages[page].module.number}")
-    path = ctx.path
-    needed = {lab for m in path.modules for lab in ctx.course.modules[m].labs} \
-        if path is not None and path.labs != "none" else set()
+    needed = progress.required_labs(ctx.course, ctx.learner.path)
     rows = []
     for lab_id, spec in exercises.LABS.items():
         s = summary.get(lab_id)

@@ -75,7 +75,7 @@ def _context_bar(values: list[float]) -> alt.Chart:
 def _context_spec(values: tuple[float, ...]) -> dict:
     # fit-x: the width follows the page, the 48 px height is the strip itself and the title, axis title and legend
     # come on top of it (Streamlit's default "fit" squeezed all of them into 48 px and the strip vanished).
-    return {**_context_bar(list(values)).to_dict(validate=False), "autosize": {"type": "fit-x", "contains": "padding"}}
+    return {**_context_bar(list(values)).to_dict(validate=False), **charts.FIT_X}
 
 
 def _step_view(name: str, walk: translation_steps.Walkthrough, key: str) -> None:
@@ -163,8 +163,7 @@ def _long_inputs(key_prefix: str) -> None:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _length_spec() -> dict:
-    return {**length_chart(_manifest()["curves"]).to_dict(validate=False),
-            "autosize": {"type": "fit-x", "contains": "padding"}}  # the plot keeps its height; labels come on top
+    return {**length_chart(_manifest()["curves"]).to_dict(validate=False), **charts.FIT_X}
 
 
 def length_chart(curves: dict[str, dict[str, float]]) -> alt.Chart:
@@ -212,8 +211,7 @@ def _size_frame() -> pd.DataFrame:
 @st.cache_data(ttl=300, show_spinner=False)
 def _size_spec(cost: str, quality: str) -> dict:
     # fit-x: the chart follows the column's width (a phone's too), the plot keeps its height
-    return {**size_chart(_size_frame(), cost, quality).to_dict(validate=False),
-            "autosize": {"type": "fit-x", "contains": "padding"}}
+    return {**size_chart(_size_frame(), cost, quality).to_dict(validate=False), **charts.FIT_X}
 
 
 def size_chart(df: pd.DataFrame, cost: str, quality: str) -> alt.LayerChart:

@@ -147,7 +147,7 @@ def _freq_chart(stats: capstone_data.DatasetStats) -> alt.Chart:
                 axis=alt.Axis(labelOverlap=False, labelFontSize=12)),
         x=alt.X("share:Q", title="share of all characters", axis=alt.Axis(format="%")),
         tooltip=["character", alt.Tooltip("share:Q", format=".2%")]
-    ).properties(height=alt.Step(14), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    ).properties(height=alt.Step(14), **charts.FIT_X)
 
 
 @st.fragment

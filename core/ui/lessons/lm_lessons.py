@@ -60,10 +60,9 @@ def _loss_specs(sha256: str, iteration: int, tau: str) -> tuple[dict, dict]:
     entry = _run_entry(RUN)
     first = timelapse.first_reached(timelapse.snapshots_of(entry), _reference(), tau)
     loss, strip = _loss_charts(entry, iteration, first)
-    # fit-x: each plot keeps its height and the title, axes and legend come on top (Streamlit's default, fit,
-    # squeezed them into the given height, and the strip then hid 3 of its 7 milestone names).
-    fit_x = {"autosize": {"type": "fit-x", "contains": "padding"}}
-    return {**loss.to_dict(), **fit_x}, {**strip.to_dict(), **fit_x}
+    # FIT_X: with Streamlit's default ("fit") the title, axes and legend were squeezed into the given height, and
+    # the strip hid 3 of its 7 milestone names.
+    return {**loss.to_dict(), **charts.FIT_X}, {**strip.to_dict(), **charts.FIT_X}
 
 
 AXIS_EXTENT = 150  # px left of both plots, so their x axes line up when both fill the column

@@ -15,7 +15,7 @@ import streamlit as st
 from core.lessons import analysis
 from core.models import inference
 from core.training import checkpoints, debug_lstm
-from core.ui import models
+from core.ui import charts, models
 from core.ui.shell import PageContext
 
 INPUT = "#1f77b4"  # x_t, W_xh
@@ -73,7 +73,7 @@ def heatmap(values: list[list[float]], chars: list[str], units: int, title: str,
             tooltip=["char", "unit", alt.Tooltip("value:Q", format=".3f")],
         )
         .properties(height=alt.Step(16),  # 16 px per unit: at 12 (and Streamlit's "fit") every other name was
-                    autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))  # hidden by overlap
+                    **charts.FIT_X)  # hidden by overlap
     )
 
 
